@@ -1,0 +1,1 @@
+"""The AIDE tree search: pure Python, no Jupyter imports."""

@@ -1,0 +1,240 @@
+"""The search tree as plain data: nodes, the journal that holds them, and the search's identity.
+
+No Jupyter imports here: the engine, the journal notebook writer, the executors and the server all
+share these types, and each can be tested alone.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any, Literal
+
+Stage = Literal["draft", "debug", "improve", "fork"]
+NodeStatus = Literal["queued", "running", "done", "failed"]
+MetricSource = Literal["reported", "parsed", "harness"]
+ExitCause = Literal["ok", "exception", "timeout", "signal", "exit", "memory", "lost", "error"]
+
+STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork")
+NODE_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
+
+_CELL_MARK = re.compile(r"^# ?%%.*$", re.MULTILINE)
+
+
+def split_cells(code: str) -> list[str]:
+    """Split a script at `# %%` lines into notebook cells (the marker line starts each cell)."""
+    starts = [m.start() for m in _CELL_MARK.finditer(code)]
+    if not starts or starts[0] != 0:
+        starts = [0, *starts]
+    cells = [code[a:b].strip("\n") for a, b in zip(starts, [*starts[1:], len(code)], strict=True)]
+    return [c for c in cells if c.strip()] or [code.strip("\n")]
+
+
+def join_cells(cells: list[str]) -> str:
+    """Inverse of :func:`split_cells` for cells that each start with a `# %%` line."""
+    return "\n\n".join(c.strip("\n") for c in cells) + "\n"
+
+
+@dataclass
+class Node:
+    """One candidate solution: a whole script, how it ran, and what the reviewer said of it."""
+
+    id: str
+    step: int
+    stage: str
+    parent_id: str | None = None
+    plan: str = ""
+    code: str = ""
+    status: str = "queued"
+    output: str = ""
+    exc_type: str | None = None
+    exc_traceback: str | None = None
+    exit_cause: str | None = None
+    exec_time_s: float | None = None
+    peak_mem_mb: float | None = None
+    metric: float | None = None
+    lower_is_better: bool | None = None
+    metric_source: str | None = None
+    is_buggy: bool | None = None
+    analysis: str = ""
+    error: str | None = None
+    instruction: str | None = None
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    created: float = field(default_factory=time.time)
+    finished: float | None = None
+
+    @property
+    def cells(self) -> list[str]:
+        return split_cells(self.code) if self.code else []
+
+    @property
+    def is_good(self) -> bool:
+        return self.status == "done" and self.is_buggy is False and self.metric is not None
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in ("done", "failed")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Node:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+    def summary(self) -> dict[str, Any]:
+        """The node without its bulky parts (code, output, traceback), for listings and events."""
+        d = self.to_dict()
+        for bulky in ("code", "output", "exc_traceback", "analysis", "plan"):
+            d.pop(bulky)
+        d["plan_head"] = self.plan[:200]
+        return d
+
+
+@dataclass
+class SearchInfo:
+    """What a search is about; stored in the journal notebook's metadata (never secrets)."""
+
+    id: str
+    goal: str
+    eval: str = ""
+    data: list[str] = field(default_factory=list)
+    data_dir: str | None = None
+    target: str | None = None
+    config: dict[str, Any] = field(default_factory=dict)
+    status: str = "queued"
+    stop_reason: str | None = None
+    created: float = field(default_factory=time.time)
+    elapsed_s: float = 0.0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> SearchInfo:
+        known = {f.name for f in fields(cls)}
+        return cls(**{k: v for k, v in data.items() if k in known})
+
+
+def better(a: float, b: float, lower_is_better: bool) -> bool:
+    """Strictly better; equal metrics are not better, so ties go to the earlier node."""
+    return a < b if lower_is_better else a > b
+
+
+@dataclass
+class Journal:
+    """All nodes of one search, in creation order, with the search's fixed metric direction."""
+
+    nodes: list[Node] = field(default_factory=list)
+    lower_is_better: bool | None = None
+    _by_id: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
+    _children: dict[str | None, list[Node]] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        existing, self.nodes = self.nodes, []
+        for node in existing:
+            self.add(node)
+
+    def __len__(self) -> int:
+        return len(self.nodes)
+
+    def __iter__(self) -> Iterator[Node]:
+        return iter(self.nodes)
+
+    def __contains__(self, node_id: object) -> bool:
+        return node_id in self._by_id
+
+    def add(self, node: Node) -> Node:
+        if node.id in self._by_id:
+            raise ValueError(f"node id {node.id!r} already in the journal")
+        if node.parent_id is not None and node.parent_id not in self._by_id:
+            raise ValueError(f"node {node.id!r} names unknown parent {node.parent_id!r}")
+        self.nodes.append(node)
+        self._by_id[node.id] = node
+        self._children.setdefault(node.parent_id, []).append(node)
+        return node
+
+    def get(self, node_id: str) -> Node:
+        try:
+            return self._by_id[node_id]
+        except KeyError:
+            raise KeyError(f"no node {node_id!r} in this search") from None
+
+    def next_step(self) -> int:
+        return max((n.step for n in self.nodes), default=-1) + 1
+
+    def children(self, node_id: str | None) -> list[Node]:
+        """Children of a node; `None` gives the roots (drafts)."""
+        return list(self._children.get(node_id, ()))
+
+    @property
+    def draft_nodes(self) -> list[Node]:
+        return self.children(None)
+
+    def parent(self, node: Node) -> Node | None:
+        return self._by_id.get(node.parent_id) if node.parent_id else None
+
+    def ancestors(self, node: Node) -> list[Node]:
+        """Parent first, root last."""
+        out: list[Node] = []
+        current = self.parent(node)
+        while current is not None:
+            out.append(current)
+            current = self.parent(current)
+        return out
+
+    def siblings(self, node: Node) -> list[Node]:
+        return [n for n in self.children(node.parent_id) if n.id != node.id]
+
+    def is_leaf(self, node: Node) -> bool:
+        return not self._children.get(node.id)
+
+    def debug_depth(self, node: Node) -> int:
+        """How many debug steps in a row led to this node (0 for a non-debug node)."""
+        depth = 0
+        current: Node | None = node
+        while current is not None and current.stage == "debug":
+            depth += 1
+            current = self.parent(current)
+        return depth
+
+    @property
+    def good_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if n.is_good]
+
+    @property
+    def buggy_nodes(self) -> list[Node]:
+        return [n for n in self.nodes if n.is_finished and not n.is_good]
+
+    def best_node(self) -> Node | None:
+        """Best good node under the search's direction; the earliest wins a tie."""
+        lower = bool(self.lower_is_better)
+        best: Node | None = None
+        for node in self.nodes:
+            if not node.is_good or node.metric is None or math.isnan(node.metric):
+                continue
+            if best is None or better(node.metric, best.metric, lower):  # type: ignore[arg-type]
+                best = node
+        return best
+
+    def best_path(self) -> list[str]:
+        """Ids from the root to the best node, root first."""
+        best = self.best_node()
+        if best is None:
+            return []
+        return [n.id for n in reversed(self.ancestors(best))] + [best.id]
+
+    def totals(self) -> dict[str, float]:
+        """Budgets used so far, derived from the nodes (so a reloaded journal knows them)."""
+        return {
+            "tokens_in": sum(n.tokens_in for n in self.nodes),
+            "tokens_out": sum(n.tokens_out for n in self.nodes),
+            "cost_usd": sum(n.cost_usd for n in self.nodes),
+            "exec_time_s": sum(n.exec_time_s or 0.0 for n in self.nodes),
+        }

@@ -1,0 +1,1 @@
+"""The Jupyter server extension: configuration, REST handlers, search manager."""
