@@ -1,0 +1,72 @@
+"""What the search needs from a coder: code for draft/improve/debug, a review of a run, usage.
+
+Code replies are raw text in the LLM format (a plan, then one fenced python block); the search
+parses them the same way whatever wrote them, so the builtin coder exercises the whole pipeline.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol, runtime_checkable
+
+from aide_jupyter.search.prompts import Prompt
+
+
+class CoderError(RuntimeError):
+    """The coder could not answer (endpoint down after retries, unusable replies)."""
+
+
+@dataclass
+class Usage:
+    """Tokens and cost, per reply and summed per coder."""
+
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float = 0.0
+    calls: int = 0
+
+    def add(self, other: Usage) -> None:
+        self.tokens_in += other.tokens_in
+        self.tokens_out += other.tokens_out
+        self.cost_usd += other.cost_usd
+        self.calls += other.calls
+
+
+@dataclass
+class CodeReply:
+    """A reply to draft/improve/debug: raw text plus what it cost."""
+
+    text: str
+    usage: Usage
+    model: str = ""
+    truncated: bool = False
+
+
+@dataclass
+class ReviewReply:
+    """The reviewer's verdict on one run (as submitted, before the search's cross-checks)."""
+
+    is_bug: bool
+    summary: str
+    metric: float | None
+    lower_is_better: bool | None
+    usage: Usage
+    model: str = ""
+
+
+@runtime_checkable
+class Coder(Protocol):
+    """Writes and reviews solutions. Implementations must be safe to call concurrently."""
+
+    name: str
+    usage: Usage
+
+    async def draft(self, prompt: Prompt) -> CodeReply: ...
+
+    async def improve(self, prompt: Prompt) -> CodeReply: ...
+
+    async def debug(self, prompt: Prompt) -> CodeReply: ...
+
+    async def review(self, prompt: Prompt) -> ReviewReply: ...
+
+    async def close(self) -> None: ...

@@ -1,0 +1,335 @@
+"""A coder on any OpenAI-compatible chat endpoint (OpenAI, Azure, vLLM, Ollama, LiteLLM, ...).
+
+Every call is bounded: a timeout, then at most `max_retries` retries with exponential backoff that
+honours Retry-After, on 429, 5xx and connection errors; after that the call raises CoderError and
+the search fails just that node. The SDK's own retries are off so this policy is the only one.
+What a model cannot do (tools, temperature) is learned from the API's error, then remembered.
+The API key comes from the settings or OPENAI_API_KEY and is never logged, returned or stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import replace
+from typing import Any
+
+import openai
+from openai import AsyncOpenAI
+
+from aide_jupyter.search.prompts import REVIEW_JSON_FORMAT, Prompt
+
+from .base import CodeReply, CoderError, ReviewReply, Usage
+
+logger = logging.getLogger(__name__)
+
+# USD per million tokens (input, output). Override or extend with `prices=`; unknown models cost 0.
+DEFAULT_PRICES: dict[str, tuple[float, float]] = {
+    "gpt-4o": (2.5, 10.0),
+    "gpt-4o-mini": (0.15, 0.6),
+    "gpt-4.1": (2.0, 8.0),
+    "gpt-4.1-mini": (0.4, 1.6),
+    "gpt-4.1-nano": (0.1, 0.4),
+    "o3-mini": (1.1, 4.4),
+    "o4-mini": (1.1, 4.4),
+    "o3": (2.0, 8.0),
+}
+REVIEW_TOOL: dict[str, Any] = {
+    "type": "function",
+    "function": {
+        "name": "submit_review",
+        "description": "Submit the review of one run of a machine learning script.",
+        "parameters": {
+            "type": "object",
+            "properties": {
+                "is_bug": {"type": "boolean", "description": "the run failed or has no metric"},
+                "summary": {"type": "string", "description": "2-4 sentences on the run"},
+                "metric": {"type": ["number", "null"], "description": "validation metric"},
+                "lower_is_better": {"type": "boolean", "description": "true for losses/errors"},
+            },
+            "required": ["is_bug", "summary", "metric", "lower_is_better"],
+        },
+    },
+}
+_RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+
+
+class _ToolsRejected(Exception):
+    """The endpoint refused function calling for this model."""
+
+
+def parse_review_args(data: Any) -> tuple[bool, str, float | None, bool | None]:
+    """Validate submit_review arguments; ValueError says what is wrong."""
+    if not isinstance(data, dict):
+        raise ValueError("review arguments must be a JSON object")
+    is_bug = data.get("is_bug")
+    if not isinstance(is_bug, bool):
+        raise ValueError("is_bug must be true or false")
+    metric = data.get("metric")
+    if isinstance(metric, str):
+        metric = float(metric) if metric.strip() else None
+    if metric is not None and (isinstance(metric, bool) or not isinstance(metric, (int, float))):
+        raise ValueError("metric must be a number or null")
+    lower = data.get("lower_is_better")
+    if lower is not None and not isinstance(lower, bool):
+        raise ValueError("lower_is_better must be true or false")
+    return is_bug, str(data.get("summary", "")), None if metric is None else float(metric), lower
+
+
+def json_object(text: str) -> Any:
+    """The first JSON object in a reply (fences and prose around it are ignored)."""
+    start, end = text.find("{"), text.rfind("}")
+    if start < 0 or end <= start:
+        raise ValueError("no JSON object in the reply")
+    return json.loads(text[start : end + 1])
+
+
+def retry_after_s(exc: Exception) -> float | None:
+    """Seconds from a Retry-After (or retry-after-ms) header, if the error response has one."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None)
+    if not headers:
+        return None
+    if headers.get("retry-after-ms"):
+        try:
+            return float(headers["retry-after-ms"]) / 1000.0
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        when = email.utils.parsedate_to_datetime(value)
+        return None if when is None else max(0.0, when.timestamp() - time.time())
+
+
+def _mentions(exc: openai.APIStatusError, *words: str) -> bool:
+    param = str(getattr(exc, "param", "") or "").lower()
+    message = str(getattr(exc, "message", "") or exc).lower()
+    return any(w in param or w in message for w in words)
+
+
+class OpenAICoder:
+    """LLM coder through the `openai` SDK; safe to call concurrently."""
+
+    def __init__(
+        self,
+        model: str,
+        *,
+        feedback_model: str | None = None,
+        base_url: str | None = None,
+        api_key: str | None = None,
+        timeout_s: float = 120.0,
+        max_retries: int = 4,
+        backoff_s: float = 1.0,
+        max_backoff_s: float = 60.0,
+        temperature: float | None = 0.5,
+        prices: dict[str, tuple[float, float]] | None = None,
+        reply_retries: int = 2,
+        max_output_tokens: int | None = None,
+        **_ignored: Any,
+    ) -> None:
+        self.name = model
+        self.model = model
+        self.feedback_model = feedback_model or model
+        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+        key = api_key or os.environ.get("OPENAI_API_KEY")
+        if not key and self.base_url is None:
+            raise CoderError("no API key: set OPENAI_API_KEY (or use model 'builtin')")
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.backoff_s = backoff_s
+        self.max_backoff_s = max_backoff_s
+        self.temperature = temperature
+        self.prices = {**DEFAULT_PRICES, **(prices or {})}
+        self.reply_retries = reply_retries
+        self.max_output_tokens = max_output_tokens
+        self.usage = Usage()
+        self._no_temperature: set[str] = set()
+        self._no_tools: set[str] = set()
+        self._unpriced: set[str] = set()
+        self._client = AsyncOpenAI(
+            api_key=key or "not-needed", base_url=self.base_url, timeout=timeout_s, max_retries=0
+        )
+
+    def __repr__(self) -> str:
+        return f"OpenAICoder(model={self.model!r}, base_url={self.base_url!r})"
+
+    def settings(self) -> dict[str, Any]:
+        """Settings safe to show or store (never the key)."""
+        return {
+            "model": self.model,
+            "feedback_model": self.feedback_model,
+            "base_url": self.base_url,
+            "timeout_s": self.timeout_s,
+            "max_retries": self.max_retries,
+            "temperature": self.temperature,
+        }
+
+    # ----- Coder protocol -----
+
+    async def draft(self, prompt: Prompt) -> CodeReply:
+        return await self._code(prompt)
+
+    async def improve(self, prompt: Prompt) -> CodeReply:
+        return await self._code(prompt)
+
+    async def debug(self, prompt: Prompt) -> CodeReply:
+        return await self._code(prompt)
+
+    async def review(self, prompt: Prompt) -> ReviewReply:
+        model = self.feedback_model
+        usage = Usage()
+        if model not in self._no_tools:
+            try:
+                return await self._review_tools(prompt, usage)
+            except _ToolsRejected:
+                logger.info("model %s rejects tools; reviewing with JSON replies", model)
+        json_prompt = replace(
+            prompt, sections={**prompt.sections, "response_format": REVIEW_JSON_FORMAT}
+        )
+        messages = self._messages(json_prompt)
+        problem = ""
+        for _ in range(self.reply_retries + 1):
+            message, _finish, used = await self._chat(model, messages)
+            usage.add(used)
+            try:
+                is_bug, summary, metric, lower = parse_review_args(
+                    json_object(message.content or "")
+                )
+                return ReviewReply(is_bug, summary, metric, lower, usage, model)
+            except ValueError as exc:
+                problem = str(exc)
+                messages = [
+                    *messages[:2],
+                    {
+                        "role": "user",
+                        "content": f"{messages[1]['content']}\n\nYour previous reply was not usable "
+                        f"({problem}). Reply with only the JSON object.",
+                    },
+                ]
+        raise CoderError(f"no usable review after {self.reply_retries + 1} attempts: {problem}")
+
+    async def close(self) -> None:
+        await self._client.close()
+
+    # ----- internals -----
+
+    async def _review_tools(self, prompt: Prompt, usage: Usage) -> ReviewReply:
+        model = self.feedback_model
+        messages = self._messages(prompt)
+        choice = {"type": "function", "function": {"name": "submit_review"}}
+        problem = ""
+        for _ in range(self.reply_retries + 1):
+            message, _finish, used = await self._chat(
+                model, messages, tools=[REVIEW_TOOL], tool_choice=choice
+            )
+            usage.add(used)
+            calls = message.tool_calls or []
+            raw = calls[0].function.arguments if calls else (message.content or "")
+            try:
+                data = json.loads(raw) if calls else json_object(raw)
+                is_bug, summary, metric, lower = parse_review_args(data)
+                return ReviewReply(is_bug, summary, metric, lower, usage, model)
+            except ValueError as exc:  # includes json.JSONDecodeError
+                problem = f"invalid submit_review arguments: {exc}"
+                logger.info("review by %s unusable: %s", model, problem)
+        raise CoderError(f"no usable review after {self.reply_retries + 1} attempts: {problem}")
+
+    async def _code(self, prompt: Prompt) -> CodeReply:
+        message, finish, usage = await self._chat(self.model, self._messages(prompt))
+        return CodeReply(message.content or "", usage, self.model, truncated=finish == "length")
+
+    @staticmethod
+    def _messages(prompt: Prompt) -> list[dict[str, Any]]:
+        return [
+            {"role": "system", "content": prompt.system},
+            {"role": "user", "content": prompt.render()},
+        ]
+
+    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
+        price = self.prices.get(model)
+        if price is None:  # dated names like gpt-4o-2024-08-06: the longest known prefix
+            known = sorted((k for k in self.prices if model.startswith(k)), key=len)
+            price = self.prices[known[-1]] if known else None
+        if price is None:
+            if model not in self._unpriced:
+                self._unpriced.add(model)
+                logger.warning("no price for model %s: its cost counts as 0", model)
+            return 0.0
+        return (tokens_in * price[0] + tokens_out * price[1]) / 1e6
+
+    async def _chat(
+        self,
+        model: str,
+        messages: list[dict[str, Any]],
+        *,
+        tools: list[dict[str, Any]] | None = None,
+        tool_choice: dict[str, Any] | None = None,
+    ) -> tuple[Any, str, Usage]:
+        """One chat completion with bounded retries; returns (message, finish_reason, usage)."""
+        attempt = 0
+        while True:
+            kwargs: dict[str, Any] = {"model": model, "messages": messages}
+            if self.temperature is not None and model not in self._no_temperature:
+                kwargs["temperature"] = self.temperature
+            if tools:
+                kwargs["tools"], kwargs["tool_choice"] = tools, tool_choice
+            if self.max_output_tokens:
+                kwargs["max_tokens"] = self.max_output_tokens
+            try:
+                response = await self._client.chat.completions.create(**kwargs)
+            except openai.BadRequestError as exc:
+                if "temperature" in kwargs and _mentions(exc, "temperature"):
+                    logger.info("model %s rejects temperature; sending none", model)
+                    self._no_temperature.add(model)
+                    continue
+                if tools and _mentions(exc, "tool", "function"):
+                    self._no_tools.add(model)
+                    raise _ToolsRejected(str(exc.message)) from exc
+                raise CoderError(f"request rejected by {model}: {exc.message}") from exc
+            except (*_RETRYABLE, openai.APIStatusError) as exc:
+                status = getattr(exc, "status_code", None)
+                retryable = (
+                    isinstance(exc, _RETRYABLE)
+                    or status in (408, 409, 429)
+                    or (status is not None and status >= 500)
+                )
+                what = f"HTTP {status}" if status else type(exc).__name__
+                if not retryable:
+                    raise CoderError(redact(f"{model} call failed ({what}): {exc}")) from exc
+                attempt += 1
+                if attempt > self.max_retries:
+                    raise CoderError(f"LLM unavailable after {attempt} attempts ({what})") from exc
+                delay = retry_after_s(exc)
+                if delay is None:
+                    delay = self.backoff_s * 2 ** (attempt - 1)
+                delay = min(delay, self.max_backoff_s)
+                logger.info("%s call failed (%s); retry %d in %.2f s", model, what, attempt, delay)
+                await asyncio.sleep(delay)
+                continue
+            if not response.choices:
+                raise CoderError(f"{model} returned no choices")
+            usage = self._usage(model, response)
+            choice = response.choices[0]
+            return choice.message, choice.finish_reason or "", usage
+
+    def _usage(self, model: str, response: Any) -> Usage:
+        u = getattr(response, "usage", None)
+        tokens_in = int(getattr(u, "prompt_tokens", 0) or 0)
+        tokens_out = int(getattr(u, "completion_tokens", 0) or 0)
+        used = Usage(tokens_in, tokens_out, self._cost(model, tokens_in, tokens_out), calls=1)
+        self.usage.add(used)
+        return used
+
+
+def redact(text: str) -> str:
+    """Hide anything that looks like an API key (for error messages shown to users)."""
+    return re.sub(r"sk-[A-Za-z0-9_-]{8,}", "sk-***", text)

@@ -1,0 +1,279 @@
+"""Prompts for draft, improve, debug and review, assembled from named sections.
+
+Named sections make prompts testable (which parts are present, how big) and let non-LLM coders
+read the same request. Memory is scoped to the neighbourhood of the node being expanded
+(its ancestors and siblings, plus earlier attempts from it) and capped, so a prompt's size does
+not grow with the journal.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .journal import Journal, Node
+
+SECTION_TITLES: dict[str, str] = {
+    "introduction": "Introduction",
+    "task": "Task goal and evaluation",
+    "user_instruction": "Instruction from the user",
+    "memory": "Memory: earlier attempts near this one",
+    "data_overview": "Data overview",
+    "previous_solution": "Previous solution",
+    "execution_output": "Execution output",
+    "previous_reply_problem": "Problem with your previous reply",
+    "installed_packages": "Installed packages",
+    "implementation_guidelines": "Implementation guidelines",
+    "time_left": "Time left",
+    "response_format": "Response format",
+}
+
+_INTRO = {
+    "draft": "You are an expert machine learning engineer. Write a first solution to the task "
+    "below: a complete Python script.",
+    "improve": "You are an expert machine learning engineer. Improve the previous solution "
+    "below with one focused, concrete change, and return the whole new script.",
+    "debug": "You are an expert machine learning engineer. The previous solution below failed. "
+    "Find the bug and return the whole fixed script.",
+    "review": "You are reviewing one run of a machine learning script: decide whether it ran "
+    "correctly and report its validation metric exactly as printed.",
+}
+
+CODE_FORMAT = (
+    "Reply with a short plan in plain prose (3 to 6 sentences), then exactly one fenced "
+    "```python code block holding the whole script. No other code blocks.\n"
+    "Separate the logical steps of the script (load, features, model, validation, submission) "
+    "with lines starting with `# %%` and a short title; each step becomes a notebook cell."
+)
+GUIDELINES = (
+    "- The script must be complete and self-contained: it runs as is, top to bottom.\n"
+    "- Evaluate on held-out data (a validation split or cross-validation) and print the result "
+    "on its own line exactly as `validation_metric: <number>`, optionally followed by "
+    "`(<metric name>, higher is better)` or `(<metric name>, lower is better)`.\n"
+    "- Use only the installed packages listed below. Do not install anything.\n"
+    "- In-memory data named in the task is already defined as global variables: use them by name, "
+    "do not reload or modify them in place.\n"
+    "- Write any files (for example submission.csv) to the current working directory.\n"
+    "- Keep the run time well within the node's time limit; prefer fast models on large data."
+)
+REVIEW_FORMAT = (
+    "Call the function `submit_review` with: is_bug (true if the script failed, raised an "
+    "error, or did not print a valid validation metric), summary (2-4 sentences on what "
+    "happened and what to try next), metric (the validation metric as printed, or null), and "
+    "lower_is_better (true for losses and errors such as RMSE, false for accuracy, AUC, R2)."
+)
+REVIEW_JSON_FORMAT = (
+    "Reply with only a JSON object, no prose and no code fence: "
+    '{"is_bug": <bool>, "summary": "<2-4 sentences>", "metric": <number or null>, '
+    '"lower_is_better": <bool>}'
+)
+
+
+@dataclass
+class TaskContext:
+    """The structured facts of the task, for coders that do not read prose (the builtin coder)."""
+
+    goal: str
+    eval: str = ""
+    data: list[str] = field(default_factory=list)
+    data_dir: str | None = None
+    target: str | None = None
+    lower_is_better: bool | None = None
+    seed: int = 0
+    packages: list[str] = field(default_factory=list)
+    node_timeout_s: float = 600.0
+
+
+@dataclass
+class Prompt:
+    """One request to a coder: ordered named sections plus the structured context behind them."""
+
+    stage: str
+    sections: dict[str, str]
+    context: TaskContext
+    parent: Node | None = None
+    node: Node | None = None
+    instruction: str | None = None
+    draft_index: int = 0  # for drafts: how many drafts came before this one
+    tried_codes: list[str] = field(default_factory=list)  # earlier children of `parent`
+    step: int = 0
+
+    @property
+    def system(self) -> str:
+        return self.sections.get("introduction", "")
+
+    def render(self) -> str:
+        """The user message: every section but the introduction, as markdown headings."""
+        parts = [
+            f"# {SECTION_TITLES.get(k, k)}\n\n{v.strip()}"
+            for k, v in self.sections.items()
+            if k != "introduction" and v.strip()
+        ]
+        return "\n\n".join(parts)
+
+    def size(self) -> int:
+        return sum(len(v) for v in self.sections.values())
+
+
+def truncate_middle(text: str, max_chars: int) -> str:
+    """Keep the head and the tail (tracebacks and metrics are at the end), mark the cut."""
+    if len(text) <= max_chars:
+        return text
+    keep = max(0, max_chars - 40)
+    head, tail = keep // 3, keep - keep // 3
+    return f"{text[:head]}\n... [{len(text) - head - tail} characters cut] ...\n{text[-tail:]}"
+
+
+def _task_text(ctx: TaskContext) -> str:
+    lines = [ctx.goal.strip()]
+    if ctx.eval.strip():
+        lines.append(f"Evaluation: {ctx.eval.strip()}")
+    if ctx.target:
+        lines.append(f"Target column: {ctx.target}")
+    if ctx.data:
+        lines.append("In-memory data (already defined as global variables): " + ", ".join(ctx.data))
+    if ctx.data_dir:
+        lines.append(f"Data folder: {ctx.data_dir}")
+    if ctx.lower_is_better is not None:
+        lines.append(
+            "The metric is " + ("lower" if ctx.lower_is_better else "higher") + " is better."
+        )
+    return "\n".join(lines)
+
+
+def _memory_line(node: Node, relation: str) -> str:
+    if node.is_good:
+        outcome = f"metric {node.metric:.6g}"
+    elif not node.is_finished:
+        outcome = "still running"
+    else:
+        what = node.exc_type or node.exit_cause or ("no code" if not node.code else "bug")
+        outcome = f"FAILED ({what})"
+    text = (node.analysis or node.error or node.plan or "").strip().replace("\n", " ")
+    plan = node.plan.strip().replace("\n", " ")[:200]
+    detail = f"plan: {plan}" + (f" | result: {text[:300]}" if text and text != node.plan else "")
+    return f"- [{relation}, step {node.step}, {node.stage}, {outcome}] {detail}"
+
+
+def memory_section(journal: Journal, anchor: Node | None, *, max_items: int, max_chars: int) -> str:
+    """Earlier attempts near `anchor` (None: the drafts), nearest first, capped in items and size.
+
+    Scope: the anchor's ancestors (parent first), earlier children of the anchor (attempts from
+    the same starting point), then the anchor's siblings. Walks stop as soon as the cap is met,
+    so the cost does not grow with the journal.
+    """
+    if max_items <= 0 or max_chars <= 0:
+        return ""
+    picked: list[str] = []
+    budget = max_chars
+
+    def add(node: Node, relation: str) -> bool:
+        nonlocal budget
+        line = _memory_line(node, relation)
+        if len(line) > budget or len(picked) >= max_items:
+            return False
+        picked.append(line)
+        budget -= len(line) + 1
+        return True
+
+    if anchor is None:
+        for node in reversed(journal.draft_nodes[-max_items:]):
+            if not add(node, "earlier draft"):
+                break
+        return "\n".join(picked)
+    current: Node | None = journal.parent(anchor)
+    while current is not None and len(picked) < max_items // 2:
+        if not add(current, "ancestor"):
+            break
+        current = journal.parent(current)
+    for node in reversed(journal.children(anchor.id)[-max_items:]):
+        if not add(node, "earlier attempt from the same solution"):
+            break
+    for node in reversed(journal.siblings(anchor)[-max_items:]):
+        if not add(node, "sibling"):
+            break
+    return "\n".join(picked)
+
+
+def _output_text(node: Node, max_chars: int) -> str:
+    text = node.output or ""
+    if node.exc_traceback and node.exc_traceback not in text:
+        text = f"{text}\n{node.exc_traceback}"
+    if node.exit_cause and node.exit_cause not in ("ok", "exception"):
+        text += f"\n[the run ended with: {node.exit_cause}]"
+    if node.exec_time_s is not None:
+        text += f"\n[execution time: {node.exec_time_s:.1f} s]"
+    return truncate_middle(text.strip(), max_chars)
+
+
+def _time_text(time_left_s: float | None, node_timeout_s: float) -> str:
+    text = f"This script may run for at most {node_timeout_s:.0f} seconds."
+    if time_left_s is not None:
+        text += f" About {max(0.0, time_left_s) / 60:.1f} minutes are left for the whole search."
+    return text
+
+
+def build_code_prompt(
+    stage: str,
+    journal: Journal,
+    context: TaskContext,
+    *,
+    parent: Node | None,
+    data_overview: str,
+    config: Any,
+    time_left_s: float | None = None,
+    instruction: str | None = None,
+    step: int = 0,
+    node: Node | None = None,
+) -> Prompt:
+    """A draft, improve or debug prompt. `config` is a SearchConfig (its caps and timeouts)."""
+    coder_stage = stage if stage in ("draft", "improve", "debug") else "improve"
+    anchor = parent
+    sections: dict[str, str] = {"introduction": _INTRO[coder_stage], "task": _task_text(context)}
+    if instruction:
+        sections["user_instruction"] = instruction.strip()
+    sections["memory"] = memory_section(
+        journal, anchor, max_items=config.memory_max_items, max_chars=config.memory_max_chars
+    )
+    sections["data_overview"] = truncate_middle(data_overview, config.overview_max_chars)
+    if parent is not None and coder_stage != "draft":
+        sections["previous_solution"] = f"```python\n{parent.code.rstrip()}\n```"
+        sections["execution_output"] = _output_text(parent, config.output_max_chars)
+    sections["installed_packages"] = ", ".join(context.packages)
+    sections["implementation_guidelines"] = GUIDELINES
+    sections["time_left"] = _time_text(time_left_s, context.node_timeout_s)
+    sections["response_format"] = CODE_FORMAT
+    index = 0
+    if coder_stage == "draft":
+        drafts = [n.id for n in journal.draft_nodes]
+        index = drafts.index(node.id) if node is not None and node.id in drafts else len(drafts)
+    tried = (
+        [n.code for n in journal.children(parent.id)[-config.memory_max_items :] if n.code]
+        if parent is not None
+        else []
+    )
+    return Prompt(
+        coder_stage,
+        sections,
+        context,
+        parent=parent,
+        node=node,
+        instruction=instruction,
+        draft_index=index,
+        step=step,
+        tried_codes=tried,
+    )
+
+
+def build_review_prompt(
+    node: Node, context: TaskContext, *, config: Any, use_tools: bool = True
+) -> Prompt:
+    """The review prompt for a node that has run (its code, output and exit cause)."""
+    sections = {
+        "introduction": _INTRO["review"],
+        "task": _task_text(context),
+        "previous_solution": f"```python\n{node.code.rstrip()}\n```",
+        "execution_output": _output_text(node, config.output_max_chars),
+        "response_format": REVIEW_FORMAT if use_tools else REVIEW_JSON_FORMAT,
+    }
+    return Prompt("review", sections, context, node=node, step=node.step)
