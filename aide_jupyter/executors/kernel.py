@@ -1,0 +1,379 @@
+"""Server side of the live-kernel executor: runs nodes in the user's kernel through the runner.
+
+One isolated client per executor, made from the connection info with a fresh Session (never
+`km.client()`, which shares the frontend's session id and would steal its replies). Every request
+is `silent` with `store_history=False`, so the user's execution count and history do not move.
+Launching a node is one short request; its result arrives as an iopub notice from the runner's
+watcher thread (even while a user cell runs) and, because iopub is lossy, is also polled for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from typing import Any
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.session import Session
+
+from aide_jupyter.executors import protocol
+from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
+
+log = logging.getLogger(__name__)
+
+NOTICE_TYPE = "aide_runner_notice"
+_RESULT_FIELDS = (
+    "output",
+    "exit_cause",
+    "exc_type",
+    "exc_traceback",
+    "exec_time_s",
+    "peak_mem_mb",
+    "exit_code",
+    "detail",
+)
+
+
+class KernelExecutor:
+    """Executor protocol over one (live) kernel.
+
+    A kernel restart or death while nodes run raises `ExecutorLost` from their `run()` calls
+    (the engine pauses the search); the next `run()` reinstalls the runner on the new kernel.
+    """
+
+    def __init__(
+        self,
+        connection_info: dict[str, Any],
+        *,
+        parallel: int = 1,
+        mode: str = "auto",
+        memory_limit_mb: int | None = None,
+        threads_per_node: int | None = None,
+        max_procs: int = 256,
+        max_output_chars: int = 20_000,
+        request_timeout_s: float = 30.0,
+        poll_interval_s: float = 5.0,
+        lost_after_s: float = 3.0,
+        preview_source: str | None = None,
+    ) -> None:
+        if mode not in ("auto", "fork", "spawn"):
+            raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
+        self.connection_info = dict(connection_info)
+        self.parallel = max(1, int(parallel))
+        self.mode = mode
+        self.memory_limit_mb = memory_limit_mb
+        self.threads_per_node = threads_per_node
+        self.max_procs = max_procs
+        self.max_output_chars = max_output_chars
+        self.request_timeout_s = request_timeout_s
+        self.poll_interval_s = poll_interval_s
+        self.lost_after_s = lost_after_s
+        self._runner_src = protocol.runner_source()
+        self._runner_name = protocol.module_name("_aide_runner", self._runner_src)
+        self._preview_src = preview_source
+        self._client: AsyncKernelClient | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self._early: dict[int, dict[str, Any]] = {}
+        self._sem = asyncio.Semaphore(self.parallel)
+        self._start_lock = asyncio.Lock()
+        self._install_lock = asyncio.Lock()
+        self._kernel_session: str | None = None
+        self._instance: str | None = None
+        self._cpus = 1
+        self._last_alive = 0.0
+        self._installed_preview: str | None = None
+        self._closed = False
+        self._to_forget: list[int] = []
+
+    # ------------------------------------------------------------------ connection
+    async def start(self) -> None:
+        """Connect and install the runner; `run()` calls it on demand."""
+        async with self._start_lock:
+            if self._client is not None:
+                return
+            if self._closed:
+                raise ExecutorLost("executor is closed")
+            info = self.connection_info
+            key = info.get("key", b"")
+            session = Session(
+                key=key.encode() if isinstance(key, str) else key,
+                signature_scheme=info.get("signature_scheme", "hmac-sha256"),
+                username="aide-executor",
+            )
+            client = AsyncKernelClient(session=session)
+            client.load_connection_info(info)
+            client.start_channels(stdin=False)
+            self._client = client
+            self._tasks = [
+                asyncio.create_task(self._read(ch)) for ch in ("shell", "control", "iopub")
+            ]
+            reply = await self._request(
+                "control", "kernel_info_request", {}, timeout=self.request_timeout_s
+            )
+            self._kernel_session = reply["header"].get("session")
+            await self._ensure_runner()
+
+    async def close(self) -> None:
+        """Stop listening; running children finish on their own (results stay in the kernel)."""
+        self._closed = True
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self._tasks = []
+        self._fail_all(ExecutorLost("executor closed"))
+        if self._client is not None:
+            self._client.stop_channels()
+            self._client = None
+
+    async def _read(self, channel: str) -> None:
+        assert self._client is not None
+        getter = getattr(self._client, f"get_{channel}_msg")
+        while True:
+            try:
+                msg = await getter()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("bad message on %s channel", channel)
+                continue
+            if channel == "iopub":
+                self._on_iopub(msg)
+                continue
+            fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
+            if fut is not None and not fut.done():
+                fut.set_result(msg)
+
+    def _on_iopub(self, msg: dict[str, Any]) -> None:
+        session = msg.get("header", {}).get("session")
+        mtype = msg.get("header", {}).get("msg_type")
+        if session and self._kernel_session and session != self._kernel_session:
+            self._kernel_session = session
+            self._lost("the kernel restarted (new kernel session on iopub)")
+        if mtype == NOTICE_TYPE:
+            content = msg.get("content", {})
+            if content.get("instance") != self._instance:
+                return
+            self._last_alive = time.monotonic()
+            if content.get("event") == "done" and "result" in content:
+                self._deliver(int(content["seq"]), content["result"])
+
+    def _deliver(self, seq: int, result: dict[str, Any]) -> None:
+        fut = self._waiters.get(seq)
+        if fut is None:
+            self._early[seq] = result  # the notice beat the launch reply
+        elif not fut.done():
+            fut.set_result(result)
+
+    def _lost(self, reason: str) -> None:
+        log.warning("executor lost its kernel runner: %s", reason)
+        self._instance = None
+        self._fail_all(ExecutorLost(reason))
+
+    def _fail_all(self, exc: Exception) -> None:
+        for fut in [*self._waiters.values(), *self._replies.values()]:
+            if not fut.done():
+                fut.set_exception(exc)
+        self._replies.clear()
+
+    # ------------------------------------------------------------------ requests
+    async def _request(
+        self, channel: str, msg_type: str, content: dict[str, Any], timeout: float
+    ) -> dict[str, Any]:
+        assert self._client is not None
+        msg = self._client.session.msg(msg_type, content)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[msg["header"]["msg_id"]] = fut
+        getattr(self._client, f"{channel}_channel").send(msg)
+        try:
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            self._replies.pop(msg["header"]["msg_id"], None)
+
+    async def _execute(
+        self, code: str, expressions: dict[str, str] | None = None, timeout: float | None = None
+    ) -> dict[str, Any]:
+        content = {
+            "code": code,
+            "silent": True,
+            "store_history": False,
+            "user_expressions": expressions or {},
+            "allow_stdin": False,
+            "stop_on_error": False,
+        }
+        return await self._request(
+            "shell", "execute_request", content, timeout or self.request_timeout_s
+        )
+
+    async def _call(self, op: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
+        """Run a runner operation; reinstalls the runner once if the kernel lost it."""
+        for attempt in (0, 1):
+            expr = protocol.call_expression(self._runner_name, op, args)
+            reply = await self._execute("", {"r": expr}, timeout)
+            answer, error = protocol.parse_expression(reply)
+            if answer is not None:
+                return answer
+            if attempt == 0 and "KeyError" in error and self._runner_name in error:
+                await self._ensure_runner(force=True)
+                continue
+            raise RuntimeError(f"runner call {op} failed: {error}")
+        raise AssertionError("unreachable")
+
+    async def _ensure_runner(self, force: bool = False) -> None:
+        async with self._install_lock:
+            if self._instance is not None and not force:
+                return
+            code = protocol.install_code(
+                self._runner_name, self._runner_src, protocol.RUNNER_FILENAME
+            )
+            reply = await self._execute(code)
+            if reply["content"].get("status") != "ok":
+                raise ExecutorLost(f"could not install the runner: {reply['content']}")
+            expr = protocol.call_expression(self._runner_name, "hello", {})
+            answer, error = protocol.parse_expression(await self._execute("", {"r": expr}))
+            if answer is None:
+                raise ExecutorLost(f"runner does not answer: {error}")
+            self._instance = answer["instance"]
+            self._cpus = int(answer.get("cpus", 1))
+            self._last_alive = time.monotonic()
+
+    # ------------------------------------------------------------------ running nodes
+    async def run(self, request: ExecRequest) -> ExecResult:
+        """Run one node; raises ExecutorLost if the kernel restarts or dies under it."""
+        await self.start()
+        async with self._sem:
+            await self._ensure_runner()
+            spec = self._spec(request)
+            forget, self._to_forget = self._to_forget, []
+            answer = await self._call("launch", spec=spec, forget=forget)
+            seq = int(answer["seq"])
+            if answer["instance"] != self._instance:
+                self._lost("the kernel's runner was replaced")
+                self._instance = answer["instance"]
+            fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+            self._waiters[seq] = fut
+            if seq in self._early:
+                fut.set_result(self._early.pop(seq))
+            try:
+                result = await self._wait(seq, fut, request.timeout_s)
+            finally:
+                self._waiters.pop(seq, None)
+            self._to_forget.append(seq)  # sent with the next launch: no extra round trip
+            return _to_result(result)
+
+    def _spec(self, request: ExecRequest) -> dict[str, Any]:
+        threads = self.threads_per_node or max(1, self._cpus // self.parallel)
+        return {
+            "node_id": request.node_id,
+            "code": request.code,
+            "workdir": request.workdir,
+            "timeout_s": float(request.timeout_s),
+            "memory_limit_mb": request.memory_limit_mb or self.memory_limit_mb,
+            "data_names": list(request.data_names),
+            "mode": self.mode,
+            "threads": threads,
+            "max_procs": self.max_procs,
+            "max_output_bytes": self.max_output_chars,
+        }
+
+    async def _wait(
+        self, seq: int, fut: asyncio.Future[dict[str, Any]], timeout_s: float
+    ) -> dict[str, Any]:
+        """Wait for the notice; poll now and then (iopub is lossy) and watch for a lost kernel."""
+        instance = self._instance
+        give_up = time.monotonic() + timeout_s + 60.0
+        next_poll = time.monotonic() + self.poll_interval_s
+        while True:
+            with contextlib.suppress(asyncio.TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(fut), 1.0)
+            now = time.monotonic()
+            if self._instance != instance:
+                raise ExecutorLost("the kernel restarted while the node ran")
+            if now - self._last_alive > self.lost_after_s:
+                await self._probe()
+            if now >= next_poll:
+                next_poll = now + self.poll_interval_s
+                with contextlib.suppress(asyncio.TimeoutError):
+                    answer = await self._call("results", timeout=self.poll_interval_s, seqs=[seq])
+                    if answer["instance"] != instance:
+                        self._lost("the kernel's runner was replaced (restart)")
+                        raise ExecutorLost("the kernel restarted while the node ran")
+                    if str(seq) in answer["results"]:
+                        return answer["results"][str(seq)]
+                    if seq not in answer["pending"]:
+                        raise ExecutorLost("the runner no longer knows this node")
+            if now > give_up:
+                return {
+                    "exit_cause": "error",
+                    "output": "",
+                    "detail": "no result from the kernel long after the timeout",
+                }
+
+    async def _probe(self) -> None:
+        """The runner's heartbeats stopped: ask the control channel who the kernel is now."""
+        try:
+            reply = await self._request("control", "kernel_info_request", {}, timeout=2.0)
+        except asyncio.TimeoutError:
+            assert self._client is not None
+            if not self._client.hb_channel.is_beating():
+                self._lost("the kernel does not answer (dead?)")
+                raise ExecutorLost("the kernel died while the node ran") from None
+            return
+        session = reply["header"].get("session")
+        if session and session != self._kernel_session:
+            self._kernel_session = session
+            self._lost("the kernel restarted (new session on control)")
+            raise ExecutorLost("the kernel restarted while the node ran")
+        self._last_alive = time.monotonic()  # alive, merely busy: do not probe every second
+
+    # ------------------------------------------------------------------ kernel introspection
+    async def list_variables(self) -> list[dict[str, Any]]:
+        """The user's globals that look like data: [{name, type, shape}]."""
+        await self.start()
+        return list((await self._call("variables"))["variables"])
+
+    async def describe_data(self, names: list[str], max_chars: int = 8000) -> str:
+        """The engine's preview of the named objects, computed in the kernel where they live."""
+        return str(await self._preview("describe_objects", [list(names), max_chars], True))
+
+    async def describe_dir(self, path: str, max_chars: int = 8000) -> str:
+        """The engine's preview of a data folder on the kernel's host."""
+        return str(await self._preview("describe_dir", [path, max_chars], False))
+
+    async def environment(self) -> list[str]:
+        """Installed ML packages in the kernel's interpreter, one 'name version' per item."""
+        text = str(await self._preview("describe_environment", [], False))
+        return [line for line in text.splitlines() if line.strip()]
+
+    async def _preview(self, func: str, args: list[Any], pass_namespace: bool) -> Any:
+        await self.start()
+        source = self._preview_src or protocol.preview_source()
+        if source is None:
+            raise RuntimeError("aide_jupyter.search.preview is not available")
+        name = protocol.module_name("_aide_preview", source)
+        if self._installed_preview != name:
+            reply = await self._execute(
+                protocol.install_code(name, source, protocol.PREVIEW_FILENAME)
+            )
+            if reply["content"].get("status") != "ok":
+                raise RuntimeError(f"could not install the preview: {reply['content']}")
+            self._installed_preview = name
+        try:
+            answer = await self._call(
+                "invoke", module=name, func=func, args=args, pass_namespace=pass_namespace
+            )
+        except RuntimeError:
+            self._installed_preview = None  # e.g. the kernel restarted: reinstall next time
+            raise
+        return answer["value"]
+
+
+def _to_result(raw: dict[str, Any]) -> ExecResult:
+    fields = {k: raw.get(k) for k in _RESULT_FIELDS if raw.get(k) is not None}
+    fields.setdefault("output", "")
+    return ExecResult(**fields)

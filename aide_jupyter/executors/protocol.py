@@ -1,0 +1,67 @@
+"""Kernel messaging helpers for the executor: install shipped modules, call the runner.
+
+Kept apart from `kernel.py` so the wire format (what the server sends into a kernel) is in one
+small place. Nothing here touches files or PIDs on the kernel's host.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import json
+from pathlib import Path
+from typing import Any
+
+RUNNER_FILENAME = "<aide_runner>"
+PREVIEW_FILENAME = "<aide_preview>"
+
+_INSTALLER = """\
+import sys, types
+if NAME not in sys.modules:
+    m = types.ModuleType(NAME)
+    exec(compile(SRC, FILENAME, "exec"), m.__dict__)
+    m._SOURCE = SRC
+    sys.modules[NAME] = m
+"""
+
+
+def runner_source() -> str:
+    """The runner's text, shipped as is so the kernel needs no aide_jupyter installed."""
+    return Path(__file__).with_name("runner.py").read_text(encoding="utf-8")
+
+
+def preview_source() -> str | None:
+    """The engine's data preview module as text, or None when it is not available."""
+    spec = importlib.util.find_spec("aide_jupyter.search.preview")
+    if spec is None or not spec.origin:
+        return None
+    return Path(spec.origin).read_text(encoding="utf-8")
+
+
+def module_name(prefix: str, source: str) -> str:
+    """Name keyed by a hash of the text: a newer server never talks to an older runner."""
+    return f"{prefix}_{hashlib.sha256(source.encode()).hexdigest()[:12]}"
+
+
+def install_code(name: str, source: str, filename: str) -> str:
+    """Code that registers `source` as module `name` in the kernel, touching no user globals."""
+    env = {"NAME": name, "SRC": source, "FILENAME": filename}
+    return f"exec({_INSTALLER!r}, {env!r})"
+
+
+def call_expression(name: str, op: str, args: dict[str, Any]) -> str:
+    """A user_expression calling `runner.call`; its text/plain is the JSON answer."""
+    return f"__import__('sys').modules[{name!r}].call({op!r}, {json.dumps(args)!r}, globals())"
+
+
+def parse_expression(reply: dict[str, Any], key: str = "r") -> tuple[dict[str, Any] | None, str]:
+    """(answer, "") on success, or (None, error text) when the expression failed."""
+    content = reply.get("content", {})
+    if content.get("status") != "ok":
+        return None, f"{content.get('ename', 'error')}: {content.get('evalue', '')}"
+    expr = content.get("user_expressions", {}).get(key)
+    if expr is None:
+        return None, "no user_expressions in reply"
+    if expr.get("status") != "ok":
+        return None, f"{expr.get('ename', 'error')}: {expr.get('evalue', '')}"
+    return json.loads(expr["data"]["text/plain"]), ""
