@@ -1,0 +1,273 @@
+"""`jupyter aide run | export | show`: headless searches and journal tools for the terminal.
+
+`run` uses its own kernel (StandaloneExecutor) and writes the same run folder as the server:
+aide-runs/<id>/journal.ipynb, best_solution.py, tree.html. The first Ctrl-C stops after the running
+node, a second abandons it; the journal is flushed either way, and `--resume RUN_DIR` continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import math
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import fields
+from pathlib import Path
+from typing import Any, TextIO
+
+from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
+from aide_jupyter.journal.export import write_best_solution
+from aide_jupyter.journal.schema import verdict
+from aide_jupyter.search.journal import Journal, SearchInfo
+
+log = logging.getLogger(__name__)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="jupyter aide", description="AIDE tree search tools.")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a search headless in its own kernel")
+    run.add_argument("--goal", help="what to solve and how it is evaluated")
+    run.add_argument("--data-dir", help="folder with the data files")
+    run.add_argument("--target", help="target column")
+    run.add_argument("--eval", default="", help="evaluation protocol, if not in the goal")
+    run.add_argument("--steps", type=int, help="total number of nodes (default 20)")
+    run.add_argument("--model", help="'builtin' (offline, default) or an LLM model name")
+    run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
+    run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
+    run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
+    run.add_argument("--resume", metavar="RUN_DIR", help="continue the search in RUN_DIR")
+    export = sub.add_parser("export", help="write tree.html (and best_solution.py) from a journal")
+    export.add_argument("journal", help="path to journal.ipynb")
+    export.add_argument("--html", help="output HTML file (default: tree.html beside the journal)")
+    export.add_argument("--best", help="also write the best solution to this .py file")
+    show = sub.add_parser("show", help="print the tree of a journal as a table")
+    show.add_argument("journal", help="path to journal.ipynb")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "show":
+            return show(Path(args.journal), sys.stdout)
+        if args.command == "export":
+            return export(Path(args.journal), args.html, args.best)
+        return run(args)
+    except JournalError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+# ---- show / export ------------------------------------------------------------------------------
+
+
+def show(path: Path, out: TextIO) -> int:
+    info, journal = load_journal(path)
+    best = journal.best_node()
+    direction = {True: "lower is better", False: "higher is better"}.get(
+        journal.lower_is_better,
+        "direction not set",  # type: ignore[arg-type]
+    )
+    totals = journal.totals()
+    out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
+    out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
+    out.write(
+        f"tokens {int(totals['tokens_in'] + totals['tokens_out'])} · "
+        f"cost ${totals['cost_usd']:.4f} · exec {totals['exec_time_s']:.1f} s\n\n"
+    )
+    rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
+    for node in journal.nodes:
+        metric = "-" if node.metric is None else f"{node.metric:.6g}"
+        took = "-" if node.exec_time_s is None else f"{node.exec_time_s:.1f}s"
+        mark = "*" if best is not None and node.id == best.id else ""
+        rows.append(
+            (
+                mark,
+                node.id,
+                str(node.step),
+                node.stage,
+                node.parent_id or "-",
+                f"{node.status}/{verdict(node)}",
+                metric,
+                took,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"\nbest: {best.id} (metric {best.metric:.6g})\n" if best else "\nbest: none yet\n")
+    return 0
+
+
+def export(path: Path, html: str | None, best: str | None) -> int:
+    info, journal = load_journal(path)
+    target = Path(html) if html else path.with_name("tree.html")
+    write_tree_html(target, info, journal)
+    print(f"wrote {target}")
+    if best:
+        written = write_best_solution(Path(best).parent, info, journal)
+        if written is None:
+            print("no good node: no best solution written", file=sys.stderr)
+        else:
+            written.replace(best)
+            print(f"wrote {best}")
+    return 0
+
+
+# ---- run ---------------------------------------------------------------------------------------
+
+
+class Progress:
+    """A one-line progress bar on stderr, redrawn on every loop event."""
+
+    def __init__(self, info: SearchInfo, journal: Journal, steps: int, stream: TextIO) -> None:
+        self.info, self.journal, self.steps, self.stream = info, journal, steps, stream
+        self.tty = stream.isatty()
+
+    def __call__(self, kind: str, payload: Any = None) -> None:
+        done = sum(1 for n in self.journal.nodes if n.is_finished)
+        width = 24
+        filled = min(width, int(width * done / max(self.steps, 1)))
+        best = self.journal.best_node()
+        best_text = f"best {best.metric:.5g}" if best and best.metric is not None else "no best yet"
+        running = [n for n in self.journal.nodes if n.status == "running"]
+        now = f" · running {running[-1].stage} {running[-1].id}" if running else ""
+        line = (
+            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.steps} · "
+            f"{best_text} · {self.info.status}{now}"
+        )
+        if self.tty:
+            self.stream.write("\r\x1b[2K" + line)
+        elif kind == "search" or (
+            isinstance(payload, dict) and payload.get("status") in ("done", "failed")
+        ):
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+    def end(self) -> None:
+        if self.tty:
+            self.stream.write("\n")
+            self.stream.flush()
+
+
+def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
+    from aide_jupyter.search.config import SearchConfig
+
+    known = {f.name for f in fields(SearchConfig)}
+    values = {k: v for k, v in saved.items() if k in known}
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    return SearchConfig(**values)
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.resume:
+        writer = JournalWriter(args.resume)
+        if writer.loaded is None:
+            raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
+        info, journal = writer.loaded
+        config = _config_from(
+            info.config,
+            steps=args.steps,
+            model=args.model,
+            time_limit_s=args.time_limit,
+            node_timeout_s=args.node_timeout,
+        )
+    else:
+        if not args.goal or not args.data_dir:
+            print("error: run needs --goal and --data-dir (or --resume RUN_DIR)", file=sys.stderr)
+            return 2
+        data_dir = Path(args.data_dir).resolve()
+        if not data_dir.is_dir():
+            print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
+            return 2
+        search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        info = SearchInfo(
+            id=search_id, goal=args.goal, eval=args.eval, data_dir=str(data_dir), target=args.target
+        )
+        journal = Journal()
+        config = _config_from(
+            {},
+            steps=args.steps,
+            model=args.model or "builtin",
+            time_limit_s=args.time_limit,
+            node_timeout_s=args.node_timeout,
+        )
+        writer = JournalWriter(Path(args.out) / search_id)
+    writer.bind(info, journal)
+    try:
+        reason = asyncio.run(_run_search(info, journal, config, writer))
+    finally:
+        writer.close()
+    best = journal.best_node()
+    print(f"run folder: {writer.run_dir}")
+    print(f"stopped: {reason}")
+    if best is not None and best.metric is not None and math.isfinite(best.metric):
+        solution = writer.run_dir / "best_solution.py"
+        print(f"best: node {best.id} metric {best.metric:.6g} -> {solution}")
+    else:
+        print("best: no working solution yet")
+    return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+async def _run_search(
+    info: SearchInfo, journal: Journal, config: Any, writer: JournalWriter
+) -> str:
+    from aide_jupyter.coders import make_coder
+    from aide_jupyter.executors.standalone import StandaloneExecutor
+    from aide_jupyter.search.loop import SearchLoop
+    from aide_jupyter.search.preview import describe_dir, installed_packages
+
+    data_dir = info.data_dir or os.getcwd()
+    progress = Progress(info, journal, config.steps, sys.stderr)
+    executor = StandaloneExecutor(
+        cwd=data_dir, parallel=config.parallel, memory_limit_mb=config.memory_limit_mb
+    )
+    search = SearchLoop(
+        info,
+        journal,
+        config,
+        make_coder(config.model),
+        executor,
+        writer.run_dir,
+        data_overview=describe_dir(data_dir, config.overview_max_chars),
+        packages=[f"{k} {v}" for k, v in installed_packages().items()],
+        listeners=[writer, progress],
+    )
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupts = 0
+
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            sys.stderr.write("\nstopping after the running node (Ctrl-C again to abandon it)\n")
+            search.request_stop()
+        elif task is not None:
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        return await search.run()
+    except asyncio.CancelledError:
+        return info.stop_reason or "cancelled"
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        progress.end()
+        await executor.close()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

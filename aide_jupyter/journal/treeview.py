@@ -1,0 +1,209 @@
+"""Inline SVG for tree.html: the search tree and the metric-by-step chart.
+
+Drawn on the Python side from small per-node snapshots (`NodeView`), so the page needs no layout
+library and the writer can redraw it from cached snapshots without touching live nodes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from html import escape
+
+from aide_jupyter.search.journal import Node, better
+
+X_GAP, Y_GAP, PAD = 34.0, 64.0, 28.0
+
+
+@dataclass(frozen=True)
+class NodeView:
+    """What the drawing and the best-node choice need from one node (immutable snapshot)."""
+
+    id: str
+    parent_id: str | None
+    step: int
+    stage: str
+    status: str
+    metric: float | None
+    is_good: bool
+    verdict: str
+    code: str
+
+    @classmethod
+    def of(cls, node: Node) -> NodeView:
+        metric = node.metric if node.metric is not None and not math.isnan(node.metric) else None
+        good = node.is_good and metric is not None
+        if good:
+            verdict = "good"
+        elif node.is_finished:
+            verdict = "buggy"
+        else:
+            verdict = node.status if node.status in ("running", "queued") else "queued"
+        return cls(
+            node.id,
+            node.parent_id,
+            node.step,
+            node.stage,
+            node.status,
+            metric,
+            good,
+            verdict,
+            node.code,
+        )
+
+
+def _finite(value: float | None) -> bool:
+    return value is not None and math.isfinite(value)
+
+
+def best_index(views: list[NodeView], lower_is_better: bool | None) -> int | None:
+    """Same rule as `Journal.best_node`: best good metric, the earliest wins a tie."""
+    lower = bool(lower_is_better)
+    best: int | None = None
+    for i, view in enumerate(views):
+        if not view.is_good or view.metric is None:
+            continue
+        if best is None or better(view.metric, views[best].metric, lower):  # type: ignore[arg-type]
+            best = i
+    return best
+
+
+def best_path(views: list[NodeView], best: int | None) -> set[int]:
+    if best is None:
+        return set()
+    index = {v.id: i for i, v in enumerate(views)}
+    path, current = set(), best
+    while current is not None and current not in path:
+        path.add(current)
+        parent = views[current].parent_id
+        current = index.get(parent) if parent is not None else None
+    return path
+
+
+def layout(views: list[NodeView]) -> list[tuple[float, float]]:
+    """Leaves take consecutive columns, a parent sits over the middle of its children."""
+    index = {v.id: i for i, v in enumerate(views)}
+    children: dict[int | None, list[int]] = {}
+    for i, v in enumerate(views):
+        parent = index.get(v.parent_id) if v.parent_id is not None else None
+        children.setdefault(parent, []).append(i)
+    pos: list[tuple[float, float]] = [(0.0, 0.0)] * len(views)
+    column = 0
+    stack: list[tuple[int, int, bool]] = [(r, 0, False) for r in reversed(children.get(None, []))]
+    while stack:
+        i, depth, done = stack.pop()
+        kids = children.get(i, [])
+        if done or not kids:
+            if kids:
+                xs = [pos[k][0] for k in kids]
+                x = (min(xs) + max(xs)) / 2
+            else:
+                x, column = float(column), column + 1
+            pos[i] = (PAD + x * X_GAP, PAD + depth * Y_GAP)
+            continue
+        stack.append((i, depth, True))
+        stack.extend((k, depth + 1, False) for k in reversed(kids))
+    return pos
+
+
+def _quality(views: list[NodeView], lower: bool) -> dict[int, float]:
+    """0 (worst good node) .. 1 (best), for size and shade."""
+    good = {i: v.metric for i, v in enumerate(views) if v.is_good and _finite(v.metric)}
+    if not good:
+        return {}
+    lo, hi = min(good.values()), max(good.values())
+    span = hi - lo
+    if span <= 0:
+        return dict.fromkeys(good, 1.0)
+    return {i: ((hi - m) if lower else (m - lo)) / span for i, m in good.items()}  # type: ignore[operator]
+
+
+def tree_svg(views: list[NodeView], lower_is_better: bool | None, best: int | None) -> str:
+    pos = layout(views)
+    path = best_path(views, best)
+    quality = _quality(views, bool(lower_is_better))
+    index = {v.id: i for i, v in enumerate(views)}
+    width = max((x for x, _ in pos), default=0.0) + PAD
+    height = max((y for _, y in pos), default=0.0) + PAD
+    out = [
+        f'<svg id="tree" xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" '
+        f'height="{height:.0f}" viewBox="0 0 {width:.0f} {height:.0f}" role="img" '
+        f'aria-label="search tree">'
+    ]
+    for i, v in enumerate(views):
+        parent = index.get(v.parent_id) if v.parent_id is not None else None
+        if parent is None:
+            continue
+        (x1, y1), (x2, y2) = pos[parent], pos[i]
+        cls = "edge best" if i in path and parent in path else "edge"
+        out.append(
+            f'<path class="{cls}" d="M{x1:.1f},{y1:.1f} C{x1:.1f},{(y1 + y2) / 2:.1f} '
+            f'{x2:.1f},{(y1 + y2) / 2:.1f} {x2:.1f},{y2:.1f}"/>'
+        )
+    for i, v in enumerate(views):
+        x, y = pos[i]
+        q = quality.get(i)
+        radius = 7.0 + 6.0 * q if q is not None else 7.0
+        style = f' style="fill:hsl(140,55%,{68 - 36 * q:.0f}%)"' if q is not None else ""
+        classes = f"node {v.verdict}" + (" onbest" if i in path else "")
+        classes += " best" if i == best else ""
+        metric = f"{v.metric:.6g}" if v.metric is not None else "no metric"
+        out.append(
+            f'<g class="{classes}" data-idx="{i}" tabindex="0" '
+            f'transform="translate({x:.1f},{y:.1f})">'
+            f"<title>{escape(v.id)} · {escape(v.stage)} · step {v.step} · {escape(v.verdict)} · "
+            f"{metric}</title>"
+            f'<circle r="{radius:.1f}"{style}/>'
+            f'<text dy="{radius + 12:.1f}">{v.step}</text></g>'
+        )
+    out.append("</svg>")
+    return "".join(out)
+
+
+def chart_svg(
+    views: list[NodeView], lower_is_better: bool | None, w: int = 460, h: int = 170
+) -> str:
+    """Metric of each good node by step, and the best-so-far line."""
+    pts = [(i, v.step, v.metric) for i, v in enumerate(views) if v.is_good and _finite(v.metric)]
+    head = (
+        f'<svg id="chart" xmlns="http://www.w3.org/2000/svg" width="{w}" height="{h}" '
+        f'viewBox="0 0 {w} {h}" role="img" aria-label="metric by step">'
+    )
+    if not pts:
+        return head + f'<text x="{w / 2}" y="{h / 2}" class="empty">no metric yet</text></svg>'
+    left, right, top, bottom = 56.0, 12.0, 12.0, 26.0
+    steps = [s for _, s, _ in pts]
+    metrics = [m for _, _, m in pts]
+    s0, s1 = min(steps), max(steps)
+    m0, m1 = min(metrics), max(metrics)  # type: ignore[type-var]
+    s_span, m_span = (s1 - s0) or 1, (m1 - m0) or 1.0  # type: ignore[operator]
+
+    def sx(step: int) -> float:
+        return left + (step - s0) / s_span * (w - left - right)
+
+    def sy(metric: float) -> float:
+        return top + (1 - (metric - m0) / m_span) * (h - top - bottom)  # type: ignore[operator]
+
+    lower = bool(lower_is_better)
+    line, best_so_far = [], None
+    for _, step, metric in sorted(pts, key=lambda p: p[1]):
+        if best_so_far is None or better(metric, best_so_far, lower):  # type: ignore[arg-type]
+            best_so_far = metric
+        line.append(f"{sx(step):.1f},{sy(best_so_far):.1f}")  # type: ignore[arg-type]
+    out = [
+        head,
+        f'<line class="axis" x1="{left}" y1="{h - bottom}" x2="{w - right}" y2="{h - bottom}"/>',
+        f'<line class="axis" x1="{left}" y1="{top}" x2="{left}" y2="{h - bottom}"/>',
+        f'<text class="tick" x="{left - 4}" y="{top + 4}" text-anchor="end">{m1:.4g}</text>',
+        f'<text class="tick" x="{left - 4}" y="{h - bottom}" text-anchor="end">{m0:.4g}</text>',
+        f'<text class="tick" x="{left}" y="{h - 8}">step {s0}</text>',
+        f'<text class="tick" x="{w - right}" y="{h - 8}" text-anchor="end">step {s1}</text>',
+        f'<polyline class="bestline" points="{" ".join(line)}"/>',
+    ]
+    for i, step, metric in pts:
+        out.append(
+            f'<circle class="pt" data-idx="{i}" cx="{sx(step):.1f}" cy="{sy(metric):.1f}" '  # type: ignore[arg-type]
+            f'r="3.5"><title>step {step}: {metric:.6g}</title></circle>'
+        )
+    out.append("</svg>")
+    return "".join(out)
