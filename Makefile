@@ -93,6 +93,7 @@ lint: $(STAMP_NODE)
 
 lint-check: install
 	$(BIN)/ruff check aide_jupyter tests benchmarks
+	$(BIN)/ruff format --check aide_jupyter tests benchmarks
 	jlpm lint:check
 
 clean:
