@@ -211,3 +211,18 @@ async def test_direction_fixed_from_first_review_and_buggy_nodes(tmp_path: Path)
     assert a.is_buggy and a.status == "done" and a.metric is None
     assert b.lower_is_better is True and loop.journal.lower_is_better is True
     assert c.lower_is_better is True and loop.journal.best_node() is c
+
+
+async def test_a_relative_run_dir_reaches_the_executor_as_an_absolute_workdir(
+    tmp_path: Path, monkeypatch
+) -> None:
+    """The executor runs in another process (a kernel) with its own cwd: a relative path would
+    put the node's files somewhere else (found with `jupyter aide run --data-dir`)."""
+    monkeypatch.chdir(tmp_path)
+    executor = FakeExecutor()
+    loop = _loop(Path("runs/s1"), executor=executor, steps=2)
+    await loop.run()
+    for request in executor.requests:
+        workdir = Path(request.workdir)
+        assert workdir.is_absolute() and workdir.is_dir()
+        assert workdir.parent == tmp_path / "runs" / "s1" / "nodes"

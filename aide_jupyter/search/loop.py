@@ -57,7 +57,8 @@ class SearchLoop:
         self.config = config
         self.coder = coder
         self.executor = executor
-        self.run_dir = Path(run_dir)
+        # Absolute: the executor's process (a kernel) has its own working directory.
+        self.run_dir = Path(run_dir).resolve()
         self.data_overview = data_overview
         self.packages = list(packages or [])
         self.listeners: list[Listener] = list(listeners or [])
