@@ -28,6 +28,8 @@ def test_documented_defaults_match_the_code():
             assert text == str(actual), name
         elif isinstance(actual, (int, float)):
             assert float(text) == actual, name
+        elif isinstance(actual, list):
+            assert text == "[]" and actual == [], name
         elif isinstance(actual, dict):
             assert text == "{}" and actual == {}, name
         else:

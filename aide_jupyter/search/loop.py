@@ -74,6 +74,7 @@ class SearchLoop:
         self._phase: dict[str, str] = {}
         self._stop_requested = False
         self._pause_requested = False
+        self._request_reason = ""
         self._running = False
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
@@ -95,15 +96,17 @@ class SearchLoop:
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
-    def request_stop(self) -> None:
+    def request_stop(self, reason: str = "stopped by user") -> None:
         """Stop launching nodes; running nodes finish, then `run()` returns with "stopped"."""
         self._stop_requested = True
+        self._request_reason = reason
         if self._running:
             self._set_status("stopping")
 
-    def request_pause(self) -> None:
+    def request_pause(self, reason: str = "paused by user") -> None:
         """Like stop, but `run()` returns with "paused" and a later `run()` resumes."""
         self._pause_requested = True
+        self._request_reason = reason
         if self._running:
             self._set_status("stopping")
 
@@ -187,9 +190,9 @@ class SearchLoop:
     def _stop_reason(self) -> tuple[str, str] | None:
         cfg = self.config
         if self._stop_requested:
-            return ("stopped", "stopped by user")
+            return ("stopped", self._request_reason or "stopped by user")
         if self._pause_requested:
-            return ("paused", "paused by user")
+            return ("paused", self._request_reason or "paused by user")
         best = self.journal.best_node()
         lower = bool(self.journal.lower_is_better)
         if (

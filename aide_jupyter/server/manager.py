@@ -1,0 +1,370 @@
+"""SearchManager: every search of this server as an asyncio task, plus their live events.
+
+POST handlers call `create`/`resume`/`fork`, which check what the server knows and start a task
+without talking to the kernel (the %aide magic waits for the answer inside a cell of that
+kernel). The task then describes the data and runs the loop; those requests queue behind the
+user's cell and proceed after it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, Protocol
+
+from aide_jupyter.coders import Coder, CoderError
+from aide_jupyter.journal import JournalError, JournalWriter
+from aide_jupyter.search.config import ConfigError, SearchConfig
+from aide_jupyter.search.executor import ExecutorLost
+from aide_jupyter.search.journal import Journal, Node, SearchInfo
+from aide_jupyter.search.loop import SearchLoop
+
+from . import scan
+from .errors import BadRequest, Conflict, NotFound
+from .events import EventSink
+from .kernels import KernelPool
+from .record import ACTIVE, SearchRecord
+from .summaries import clean, node_detail, node_summary, search_summary
+from .validation import CreateRequest
+
+log = logging.getLogger(__name__)
+
+
+class Settings(Protocol):
+    """What the manager needs from the extension's configuration."""
+
+    runs_dir_name: str
+
+    def search_config(self, overrides: dict[str, Any]) -> SearchConfig: ...
+
+    def make_coder(self, model: str) -> Coder: ...
+
+
+class SearchManager:
+    def __init__(
+        self,
+        root: Path,
+        settings: Settings,
+        pool: KernelPool,
+        events: EventSink,
+        kernel_exists: Callable[[str], bool],
+    ) -> None:
+        self.root = root.resolve()
+        self.settings = settings
+        self.pool = pool
+        self.events = events
+        self.kernel_exists = kernel_exists
+        self.searches: dict[str, SearchRecord] = {}
+
+    # ----- start-up -----
+
+    def scan(self) -> int:
+        """List the searches whose journals lie under the root; they resume on a named kernel."""
+        found = 0
+        for run_dir, info, journal in scan.load_all(self.root, self.settings.runs_dir_name):
+            if info.id in self.searches:
+                continue
+            if info.status in ACTIVE:
+                info.status = "paused"
+                info.stop_reason = "the server stopped while this search ran; resume it"
+            try:
+                config = SearchConfig.from_dict(info.config, strict=False)
+            except ConfigError as exc:
+                log.warning("aide: skipping %s: bad config in journal (%s)", run_dir, exc)
+                continue
+            self.searches[info.id] = SearchRecord(info, journal, config, run_dir, self.root)
+            found += 1
+        if found:
+            log.info("aide: found %d searches under %s", found, self.root)
+        return found
+
+    # ----- queries -----
+
+    def get(self, search_id: str) -> SearchRecord:
+        rec = self.searches.get(search_id)
+        if rec is None:
+            raise NotFound(f"no search {search_id!r}")
+        return rec
+
+    def summaries(self) -> list[dict[str, Any]]:
+        recs = sorted(self.searches.values(), key=lambda r: r.info.created, reverse=True)
+        return [search_summary(r) for r in recs]
+
+    def detail(self, search_id: str) -> dict[str, Any]:
+        rec = self.get(search_id)
+        out = search_summary(rec)
+        out["nodes"] = [node_summary(n) for n in rec.journal.nodes]
+        return out
+
+    def node(self, search_id: str, node_id: str) -> dict[str, Any]:
+        rec = self.get(search_id)
+        return node_detail(rec.journal, self._node(rec, node_id))
+
+    # ----- actions -----
+
+    def create(self, req: CreateRequest) -> SearchRecord:
+        """Check, write the empty journal, start the task; never waits for the kernel."""
+        self._need_kernel(req.kernel_id)
+        overrides: dict[str, Any] = {
+            k: getattr(req, k)
+            for k in ("steps", "time_limit_s", "node_timeout_s", "parallel", "policy", "model")
+            if getattr(req, k) is not None
+        }
+        if req.lower_is_better is not None:
+            overrides["lower_is_better"] = req.lower_is_better
+        try:
+            config = self.settings.search_config(overrides)
+        except ConfigError as exc:
+            raise BadRequest(exc.field, exc.message) from None
+        coder = self._coder(config.model)
+        search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+        base = req.notebook_dir or self.root
+        run_dir = base / self.settings.runs_dir_name / search_id
+        evaluation = req.eval
+        if req.metric:
+            evaluation = f"{evaluation}\nMetric: {req.metric}".strip()
+        info = SearchInfo(
+            id=search_id,
+            goal=req.goal,
+            eval=evaluation,
+            data=req.data,
+            data_dir=str(req.data_dir) if req.data_dir else None,
+            target=req.target,
+        )
+        rec = SearchRecord(
+            info, Journal(), config, run_dir, self.root, req.kernel_id, req.notebook_path
+        )
+        writer = JournalWriter(run_dir)  # checks the folder before anything runs
+        self._attach(rec, writer, coder)
+        writer.update(rec.info, rec.journal, None, force=True)
+        self.searches[search_id] = rec
+        self._start(rec)
+        return rec
+
+    def stop(self, search_id: str) -> SearchRecord:
+        rec = self.get(search_id)
+        if rec.active:
+            self._halt(rec, "stopped", "stopped by user")
+        elif rec.info.status == "paused":
+            self._set_status(rec, "stopped", "stopped by user")
+        else:
+            raise Conflict(f"search {search_id} is {rec.info.status}: nothing to stop")
+        return rec
+
+    def pause(self, search_id: str) -> SearchRecord:
+        rec = self.get(search_id)
+        if not rec.active:
+            raise Conflict(f"search {search_id} is {rec.info.status}: only a running one pauses")
+        self._halt(rec, "paused", "paused by user")
+        return rec
+
+    def resume(self, search_id: str, kernel_id: str | None) -> SearchRecord:
+        rec = self.get(search_id)
+        if rec.active:
+            raise Conflict(f"search {search_id} is {rec.info.status}: already running")
+        if kernel_id is not None:
+            self._need_kernel(kernel_id)
+        elif rec.kernel_id is None or not self.kernel_exists(rec.kernel_id):
+            raise BadRequest("kernel_id", "the search has no running kernel; name one to resume on")
+        self._ensure_loop(rec)
+        if kernel_id is not None and kernel_id != rec.kernel_id:
+            rec.kernel_id, rec.prepared = kernel_id, False  # describe the data in the new kernel
+        self._start(rec)
+        return rec
+
+    def fork(
+        self, search_id: str, node_id: str, *, instruction: str | None, code: str | None
+    ) -> Node:
+        rec = self.get(search_id)
+        self._node(rec, node_id)
+        if not rec.active and (rec.kernel_id is None or not self.kernel_exists(rec.kernel_id)):
+            raise Conflict(f"search {search_id} has no running kernel: resume it on one first")
+        self._ensure_loop(rec)
+        assert rec.loop is not None
+        node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
+        if not rec.active:
+            self._start(rec)  # forks run even past the step budget
+        return node
+
+    async def delete(self, search_id: str) -> None:
+        rec = self.get(search_id)
+        await self._cancel(rec, "stopped", "deleted")
+        if rec.writer is not None:
+            rec.writer.close()
+        del self.searches[search_id]
+        self.events.removed(search_id)
+
+    async def on_kernel_action(self, logger: Any, schema_id: str, data: dict[str, Any]) -> None:
+        """Event-bus listener: a restart or shutdown of a search's kernel pauses the search."""
+        action, kernel_id = data.get("action"), data.get("kernel_id")
+        if data.get("status") != "success" or action not in ("restart", "shutdown"):
+            return
+        word = "restarted" if action == "restart" else "shut down"
+        for rec in list(self.searches.values()):
+            if rec.kernel_id == kernel_id and rec.active:
+                self._halt(rec, "paused", f"kernel {word}: resume the search on a kernel")
+        if action == "shutdown" and kernel_id:
+            await self.pool.discard(kernel_id)
+
+    async def shutdown(self) -> None:
+        """Server exit: cancel every running search (journals are flushed), close clients."""
+        for rec in list(self.searches.values()):
+            await self._cancel(rec, "stopped", "the server shut down; resume it")
+            if rec.writer is not None:
+                rec.writer.close()
+        await self.pool.close()
+
+    # ----- internals -----
+
+    def _need_kernel(self, kernel_id: str) -> None:
+        if not self.kernel_exists(kernel_id):
+            raise NotFound(f"kernel_id: no running kernel {kernel_id!r}")
+
+    @staticmethod
+    def _node(rec: SearchRecord, node_id: str) -> Node:
+        if node_id not in rec.journal:
+            raise NotFound(f"no node {node_id!r} in search {rec.id}")
+        return rec.journal.get(node_id)
+
+    def _coder(self, model: str) -> Coder:
+        try:
+            return self.settings.make_coder(model)
+        except CoderError as exc:
+            raise BadRequest("model", str(exc)) from None
+
+    def _ensure_loop(self, rec: SearchRecord) -> None:
+        """A search found on disk gets its writer and loop, from the journal as it is now."""
+        if rec.loop is not None:
+            return
+        try:
+            writer = JournalWriter(rec.run_dir)
+        except (JournalError, OSError) as exc:
+            raise Conflict(f"the journal of {rec.id} cannot be resumed: {exc}") from None
+        if writer.loaded is not None:
+            rec.info, rec.journal = writer.loaded
+            if rec.info.status in ACTIVE:
+                rec.info.status = "paused"
+        self._attach(rec, writer, self._coder(rec.config.model))
+
+    def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
+        writer.bind(rec.info, rec.journal)
+        rec.writer = writer
+        rec.loop = SearchLoop(
+            rec.info,
+            rec.journal,
+            rec.config,
+            coder,
+            _NoExecutor(),
+            rec.run_dir,
+            listeners=[writer, self._listener(rec)],
+        )
+
+    def _listener(self, rec: SearchRecord) -> Callable[[str, dict[str, Any]], None]:
+        def listen(kind: str, payload: dict[str, Any]) -> None:
+            if kind == "node":
+                self.events.node(rec.id, clean(payload))
+                if payload.get("status") not in ("done", "failed"):
+                    return
+            self.events.search(rec.id, search_summary(rec))
+
+        return listen
+
+    def _start(self, rec: SearchRecord) -> None:
+        rec.halt = None
+        if rec.info.status not in ACTIVE:
+            self._set_status(rec, "queued", None)
+        rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
+        rec.task.add_done_callback(lambda _task: self._settle(rec))
+
+    def _settle(self, rec: SearchRecord) -> None:
+        """A task cancelled before or while preparing never reached the loop: record why."""
+        if rec.info.status in ACTIVE:
+            self._set_status(rec, *(rec.halt or ("stopped", "cancelled")))
+
+    async def _drive(self, rec: SearchRecord) -> None:
+        loop, kernel_id = rec.loop, rec.kernel_id
+        assert loop is not None and kernel_id is not None and rec.writer is not None
+        try:
+            if not self.kernel_exists(kernel_id):
+                self._set_status(rec, "paused", "kernel gone: resume the search on a kernel")
+                return
+            executor = self.pool.get(kernel_id)
+            loop.executor = executor
+            if not rec.prepared:
+                rec.preparing = True
+                try:
+                    await self._prepare(rec, executor)
+                except ExecutorLost as exc:
+                    self._set_status(rec, "paused", f"kernel lost while preparing: {exc}")
+                    return
+                except Exception as exc:
+                    log.exception("aide: could not prepare search %s", rec.id)
+                    self._set_status(rec, "failed", f"could not describe the data: {exc}")
+                    return
+                finally:
+                    rec.preparing = False
+                rec.prepared = True
+            rec.mark_running()
+            with contextlib.suppress(Exception):  # the loop records failures itself
+                await loop.run()
+            if rec.halt is not None and rec.info.status == rec.halt[0]:
+                reason = rec.info.stop_reason or ""
+                if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
+                    self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})")
+        finally:
+            rec.mark_idle()
+            rec.writer.flush()
+
+    async def _prepare(self, rec: SearchRecord, executor: Any) -> None:
+        """Describe the data and the environment in the kernel (waits behind a running cell)."""
+        assert rec.loop is not None
+        cap = rec.config.overview_max_chars
+        if rec.info.data:
+            rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
+        elif rec.info.data_dir:
+            rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
+        rec.loop.packages = await executor.environment()
+
+    def _halt(self, rec: SearchRecord, status: str, reason: str) -> None:
+        """Stop or pause an active search: before the loop runs, cancel; else ask the loop."""
+        rec.halt = (status, reason)
+        assert rec.loop is not None and rec.task is not None
+        if rec.preparing or rec.info.status == "queued":
+            rec.task.cancel()
+            self._set_status(rec, "stopping", None)
+        elif status == "paused":
+            rec.loop.request_pause(reason)
+        else:
+            rec.loop.request_stop(reason)
+
+    async def _cancel(self, rec: SearchRecord, status: str, reason: str) -> None:
+        if not rec.active:
+            return
+        assert rec.task is not None
+        rec.halt = (status, reason)
+        rec.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, Exception):
+            await asyncio.wait_for(rec.task, 10.0)
+        if rec.info.status in ACTIVE or rec.info.stop_reason == "cancelled":
+            self._set_status(rec, status, reason)
+
+    def _set_status(self, rec: SearchRecord, status: str, reason: str | None) -> None:
+        rec.info.status, rec.info.stop_reason = status, reason
+        if rec.writer is not None:
+            rec.writer("search", None)
+        self.events.search(rec.id, search_summary(rec))
+
+
+class _NoExecutor:
+    """Placeholder until the search's task binds the kernel's executor."""
+
+    async def run(self, request: Any) -> Any:
+        raise ExecutorLost("no kernel bound to this search yet")
+
+    async def close(self) -> None:
+        return None

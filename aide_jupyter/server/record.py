@@ -1,0 +1,57 @@
+"""One search as the server holds it: engine state, journal writer, kernel and task."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aide_jupyter.journal import JournalWriter
+from aide_jupyter.search.config import SearchConfig
+from aide_jupyter.search.journal import Journal, SearchInfo
+from aide_jupyter.search.loop import SearchLoop
+
+ACTIVE = ("queued", "running", "stopping")
+
+
+@dataclass
+class SearchRecord:
+    """`loop` and `writer` are None for a search found on disk until it is resumed."""
+
+    info: SearchInfo
+    journal: Journal
+    config: SearchConfig
+    run_dir: Path
+    root: Path
+    kernel_id: str | None = None
+    notebook_path: str | None = None
+    loop: SearchLoop | None = None
+    writer: JournalWriter | None = None
+    task: asyncio.Task[None] | None = None
+    preparing: bool = False
+    prepared: bool = False
+    halt: tuple[str, str] | None = None  # status and reason asked for by stop/pause
+    _run_started: float | None = field(default=None, repr=False)
+    _run_base: float = field(default=0.0, repr=False)
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+    @property
+    def active(self) -> bool:
+        return self.task is not None and not self.task.done()
+
+    def elapsed_s(self) -> float:
+        """Accumulated wall time; the loop only updates info.elapsed_s between nodes."""
+        if self._run_started is not None and self.info.status in ("running", "stopping"):
+            return max(self.info.elapsed_s, self._run_base + time.monotonic() - self._run_started)
+        return self.info.elapsed_s
+
+    def mark_running(self) -> None:
+        self._run_base = self.info.elapsed_s
+        self._run_started = time.monotonic()
+
+    def mark_idle(self) -> None:
+        self._run_started = None

@@ -1,0 +1,88 @@
+"""JSON shapes of docs/rest-api.md: search summary, node summary, node detail.
+
+JSON has no NaN or infinity (JupyterLab's JSON.parse rejects them), so non-finite floats become null.
+"""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from aide_jupyter.search.journal import Journal, Node
+
+if TYPE_CHECKING:
+    from .record import SearchRecord
+
+
+def finite(value: Any) -> Any:
+    return None if isinstance(value, float) and not math.isfinite(value) else value
+
+
+def clean(d: dict[str, Any]) -> dict[str, Any]:
+    """Top-level non-finite floats to None (node and summary dicts are flat apart from `best`)."""
+    return {k: finite(v) for k, v in d.items()}
+
+
+def node_summary(node: Node) -> dict[str, Any]:
+    return clean(node.summary())
+
+
+def node_detail(journal: Journal, node: Node) -> dict[str, Any]:
+    detail = clean(node.to_dict())
+    detail["cells"] = node.cells
+    parent = journal.parent(node)
+    detail["parent_code"] = parent.code if parent is not None else None
+    return detail
+
+
+def counts(journal: Journal) -> dict[str, int]:
+    out = {"queued": 0, "running": 0, "good": 0, "buggy": 0}
+    for node in journal.nodes:
+        if node.status in ("queued", "running"):
+            out[node.status] += 1
+        elif node.is_good:
+            out["good"] += 1
+        else:
+            out["buggy"] += 1
+    return out
+
+
+def relative(root: Path, path: Path | str | None) -> str | None:
+    if path is None:
+        return None
+    try:
+        return Path(path).resolve().relative_to(root).as_posix()
+    except ValueError:
+        return str(path)
+
+
+def search_summary(rec: SearchRecord) -> dict[str, Any]:
+    info, journal, config = rec.info, rec.journal, rec.config
+    best = journal.best_node()
+    totals = journal.totals()
+    return {
+        "id": info.id,
+        "status": info.status,
+        "stop_reason": info.stop_reason,
+        "goal": info.goal,
+        "eval": info.eval,
+        "data": list(info.data),
+        "data_dir": relative(rec.root, info.data_dir),
+        "target": info.target,
+        "kernel_id": rec.kernel_id,
+        "notebook_path": rec.notebook_path,
+        "model": config.model,
+        "policy": config.policy,
+        "steps_done": sum(1 for n in journal.nodes if n.is_finished),
+        "steps": config.steps,
+        "counts": counts(journal),
+        "best": {"node_id": best.id, "metric": finite(best.metric)} if best else None,
+        "lower_is_better": journal.lower_is_better,
+        "tokens": int(totals["tokens_in"] + totals["tokens_out"]),
+        "cost_usd": round(float(totals["cost_usd"]), 6),
+        "elapsed_s": round(rec.elapsed_s(), 3),
+        "created": info.created,
+        "run_dir": relative(rec.root, rec.run_dir),
+        "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+    }

@@ -1,0 +1,180 @@
+"""Parse and check request bodies with what the server alone knows (never asking the kernel).
+
+Why no kernel round trip: the %aide magic posts from inside a running cell of the very kernel the
+search will use and waits for the answer, so anything that needs the kernel must happen later, in
+the search's own task.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aide_jupyter.search.config import POLICIES
+
+from .errors import BadRequest, TooLarge
+
+ModelCheck = Callable[[str], str]  # model name -> problem, or "" when usable
+MAX_BODY_BYTES = 1_000_000
+MAX_GOAL_CHARS = 100_000
+MAX_CODE_CHARS = 1_000_000
+CREATE_FIELDS = (
+    "kernel_id",
+    "notebook_path",
+    "goal",
+    "eval",
+    "data",
+    "data_dir",
+    "target",
+    "metric",
+    "lower_is_better",
+    "steps",
+    "time_limit_s",
+    "node_timeout_s",
+    "parallel",
+    "policy",
+    "model",
+)
+
+
+@dataclass
+class CreateRequest:
+    """A validated `POST /aide/searches` body; paths are resolved inside the server root."""
+
+    kernel_id: str
+    goal: str
+    notebook_path: str | None = None
+    notebook_dir: Path | None = None
+    eval: str = ""
+    data: list[str] = field(default_factory=list)
+    data_dir: Path | None = None
+    target: str | None = None
+    metric: str | None = None
+    lower_is_better: bool | None = None
+    steps: int | None = None
+    time_limit_s: float | None = None
+    node_timeout_s: float | None = None
+    parallel: int | None = None
+    policy: str | None = None
+    model: str | None = None
+
+
+def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
+    """JSON object body, at most 1 MB, with no unknown keys (a typo must not pass silently)."""
+    if len(raw) > MAX_BODY_BYTES:
+        raise TooLarge(f"body: {len(raw)} bytes is over the {MAX_BODY_BYTES} byte limit")
+    if not raw.strip():
+        return {}
+    try:
+        data = json.loads(raw)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise BadRequest("body", f"not valid JSON ({exc})") from None
+    if not isinstance(data, dict):
+        raise BadRequest("body", "must be a JSON object")
+    unknown = sorted(set(data) - set(allowed))
+    if unknown:
+        raise BadRequest(unknown[0], f"unknown field; expected some of {', '.join(allowed)}")
+    return data
+
+
+def confined(root: Path, value: str, name: str) -> Path:
+    """Resolve a client path inside the server root; refuse traversal and symlink escapes."""
+    if not isinstance(value, str) or not value.strip() or "\x00" in value:
+        raise BadRequest(name, "must be a non-empty path")
+    root = root.resolve()
+    path = Path(value)
+    resolved = (path if path.is_absolute() else root / value.lstrip("/")).resolve()
+    if resolved != root and root not in resolved.parents:
+        raise BadRequest(name, "is outside the server's root directory")
+    return resolved
+
+
+def _text(data: dict[str, Any], name: str, *, limit: int = 10_000) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise BadRequest(name, "must be a string")
+    if len(value) > limit:
+        raise BadRequest(name, f"is longer than {limit} characters")
+    return value
+
+
+def _int(data: dict[str, Any], name: str, lo: int, hi: int) -> int | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise BadRequest(name, f"must be an integer, got {value!r}")
+    if not lo <= value <= hi:
+        raise BadRequest(name, f"must be between {lo} and {hi}, got {value}")
+    return value
+
+
+def _seconds(data: dict[str, Any], name: str, hi: float) -> float | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadRequest(name, f"must be a number of seconds, got {value!r}")
+    if not 0 < value <= hi:
+        raise BadRequest(name, f"must be more than 0 and at most {hi:g} s, got {value}")
+    return float(value)
+
+
+def parse_create(
+    data: dict[str, Any], *, root: Path, max_steps: int, max_parallel: int, models: ModelCheck
+) -> CreateRequest:
+    """Check every field of a create body; raise BadRequest naming the first bad one."""
+    kernel_id = data.get("kernel_id")
+    if not isinstance(kernel_id, str) or not kernel_id.strip():
+        raise BadRequest("kernel_id", "is required (the id of a running kernel)")
+    goal = _text(data, "goal", limit=MAX_GOAL_CHARS)
+    if goal is None or not goal.strip():
+        raise BadRequest("goal", "must say what to solve and how it is evaluated")
+    req = CreateRequest(kernel_id=kernel_id, goal=goal.strip())
+    notebook = _text(data, "notebook_path", limit=4096)
+    if notebook:
+        path = confined(root, notebook, "notebook_path")
+        if not path.parent.is_dir():
+            raise BadRequest("notebook_path", "its folder does not exist")
+        req.notebook_path = path.relative_to(root.resolve()).as_posix()
+        req.notebook_dir = path.parent
+    req.eval = _text(data, "eval", limit=MAX_GOAL_CHARS) or ""
+    names = data.get("data")
+    if names is not None:
+        if not isinstance(names, list) or not all(
+            isinstance(n, str) and n.isidentifier() for n in names
+        ):
+            raise BadRequest("data", "must be a list of variable names in the kernel")
+        req.data = list(dict.fromkeys(names))
+    data_dir = _text(data, "data_dir", limit=4096)
+    if data_dir:
+        req.data_dir = confined(root, data_dir, "data_dir")
+        if not req.data_dir.is_dir():
+            raise BadRequest("data_dir", "is not a folder")
+    req.target = _text(data, "target", limit=1000) or None
+    req.metric = _text(data, "metric", limit=1000) or None
+    lower = data.get("lower_is_better")
+    if lower is not None and not isinstance(lower, bool):
+        raise BadRequest("lower_is_better", "must be true, false or null")
+    req.lower_is_better = lower
+    req.steps = _int(data, "steps", 1, max_steps)
+    req.time_limit_s = _seconds(data, "time_limit_s", 30 * 86400)
+    req.node_timeout_s = _seconds(data, "node_timeout_s", 86400)
+    req.parallel = _int(data, "parallel", 1, max_parallel)
+    policy = _text(data, "policy", limit=100)
+    if policy is not None and policy not in POLICIES:
+        raise BadRequest("policy", f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
+    req.policy = policy
+    model = _text(data, "model", limit=200)
+    if model is not None:
+        problem = models(model)
+        if problem:
+            raise BadRequest("model", problem)
+    req.model = model
+    return req

@@ -1,0 +1,110 @@
+"""Helpers for the server tests: kernels through /api/sessions, code in them, polling, events."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Callable
+from typing import Any
+
+from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.session import Session
+
+from aide_jupyter.server.events import SCHEMA_ID
+
+SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {"aide_jupyter": True}}}
+
+FRAME_CODE = """
+import numpy as np, pandas as pd
+_rng = np.random.default_rng(0)
+df = pd.DataFrame(_rng.normal(size=(160, 4)), columns=["a", "b", "c", "d"])
+df["label"] = (df["a"] + 0.5 * df["b"] - df["c"] > 0).astype(int)
+"""
+
+
+async def start_kernel(jp_fetch: Any, path: str = "nb.ipynb") -> str:
+    """A real python3 kernel, the way JupyterLab starts one for a notebook."""
+    body = {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
+    response = await jp_fetch("api", "sessions", method="POST", body=json.dumps(body))
+    return json.loads(response.body)["kernel"]["id"]
+
+
+async def run_code(serverapp: Any, kernel_id: str, code: str, timeout: float = 60.0) -> dict:
+    """Execute code in the kernel with an own client (fresh session) and wait for the reply."""
+    info = serverapp.kernel_manager.get_kernel(kernel_id).get_connection_info()
+    key = info.get("key", b"")
+    client = AsyncKernelClient(
+        session=Session(key=key.encode() if isinstance(key, str) else key, username="test")
+    )
+    client.load_connection_info(info)
+    client.start_channels()
+    try:
+        await client.wait_for_ready(timeout=timeout)
+        reply = await client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
+    finally:
+        client.stop_channels()
+    assert reply["content"]["status"] == "ok", reply["content"]
+    return reply
+
+
+async def api(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+    """Call an aide route; answer (status, parsed JSON or None)."""
+    payload = None if body is None else (body if isinstance(body, bytes) else json.dumps(body))
+    if method in ("POST", "PUT") and payload is None:
+        payload = b"{}"
+    response = await jp_fetch(
+        "aide", *parts, method=method, body=payload, raise_error=False, request_timeout=60
+    )
+    data = json.loads(response.body) if response.body else None
+    return response.code, data
+
+
+async def wait_search(
+    jp_fetch: Any,
+    search_id: str,
+    predicate: Callable[[dict[str, Any]], bool],
+    timeout: float = 90.0,
+) -> dict[str, Any]:
+    """Poll GET /aide/searches/{id} until `predicate(detail)`; fail with the last state."""
+    deadline = time.monotonic() + timeout
+    detail: dict[str, Any] = {}
+    while time.monotonic() < deadline:
+        code, detail = await api(jp_fetch, "searches", search_id)
+        assert code == 200, detail
+        if predicate(detail):
+            return detail
+        await asyncio.sleep(0.2)
+    raise AssertionError(f"timed out; last state {detail.get('status')}: {detail}")
+
+
+class EventCollector:
+    """Reads `/api/events/subscribe` and keeps the aide events, as a JupyterLab tab would."""
+
+    def __init__(self, ws: Any) -> None:
+        self.ws = ws
+        self.events: list[dict[str, Any]] = []
+        self.arrivals: list[float] = []
+        self._task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            message = await self.ws.read_message()
+            if message is None:
+                return
+            event = json.loads(message)
+            if event.get("schema_id") == SCHEMA_ID:
+                self.events.append(event)
+                self.arrivals.append(time.monotonic())
+
+    def of(self, search_id: str, kind: str | None = None) -> list[dict[str, Any]]:
+        return [
+            e
+            for e in self.events
+            if e["search_id"] == search_id and (kind is None or e["kind"] == kind)
+        ]
+
+    async def close(self) -> None:
+        self._task.cancel()
+        self.ws.close()
+        await asyncio.gather(self._task, return_exceptions=True)

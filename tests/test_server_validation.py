@@ -1,0 +1,118 @@
+"""Every bad input answers a JSON error with the right status, naming the field."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from tests.support_server import SERVER_CONFIG, api, start_kernel
+
+
+@pytest.fixture
+def jp_server_config():
+    return SERVER_CONFIG
+
+
+@pytest.fixture
+def no_llm(monkeypatch):
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIDE_MODEL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+BAD_BODIES = [
+    ({"goal": ""}, "goal"),
+    ({"goal": "   "}, "goal"),
+    ({"steps": -1}, "steps"),
+    ({"steps": 0}, "steps"),
+    ({"steps": 10**9}, "steps"),
+    ({"steps": "20"}, "steps"),
+    ({"parallel": 0}, "parallel"),
+    ({"node_timeout_s": -5}, "node_timeout_s"),
+    ({"time_limit_s": float("inf")}, "time_limit_s"),
+    ({"policy": "random"}, "policy"),
+    ({"model": "gpt-4o"}, "model"),
+    ({"data": "df"}, "data"),
+    ({"data": ["not a name"]}, "data"),
+    ({"lower_is_better": "yes"}, "lower_is_better"),
+    ({"notebook_path": "../outside.ipynb"}, "notebook_path"),
+    ({"notebook_path": "/etc/passwd"}, "notebook_path"),
+    ({"data_dir": "../../"}, "data_dir"),
+    ({"data_dir": "escape"}, "data_dir"),  # a symlink pointing out of the root
+    ({"data_dir": "missing"}, "data_dir"),
+    ({"colour": "blue"}, "colour"),
+    ({"kernel_id": ""}, "kernel_id"),
+]
+
+
+@pytest.mark.parametrize(("change", "field"), BAD_BODIES)
+async def test_bad_create_bodies_answer_400_naming_the_field(
+    jp_fetch, jp_root_dir, tmp_path, no_llm, change, field
+):
+    os.symlink(tmp_path, jp_root_dir / "escape")
+    body = {"kernel_id": "k1", "goal": "predict y", **change}
+    code, problem = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 400, problem
+    assert problem["error"] == "bad_request" and problem["field"] == field
+    assert field in problem["message"]
+
+
+async def test_malformed_and_oversized_bodies(jp_fetch):
+    for raw in (b"{not json", b"[1, 2]", b"\xff\xfe"):
+        code, problem = await api(jp_fetch, "searches", method="POST", body=raw)
+        assert code == 400 and problem["field"] == "body", raw
+    big = b'{"goal": "' + b"x" * 1_100_000 + b'"}'
+    code, problem = await api(jp_fetch, "searches", method="POST", body=big)
+    assert code == 413 and problem["error"] == "too_large"
+
+
+async def test_unknown_ids_are_404_and_wrong_states_409(jp_fetch, jp_serverapp, no_llm):
+    code, problem = await api(
+        jp_fetch, "searches", method="POST", body={"kernel_id": "nope", "goal": "predict y"}
+    )
+    assert code == 404 and "kernel_id" in problem["message"]
+    for parts, method in [
+        (("searches", "nope"), "GET"),
+        (("searches", "nope"), "DELETE"),
+        (("searches", "nope", "stop"), "POST"),
+        (("searches", "nope", "pause"), "POST"),
+        (("searches", "nope", "resume"), "POST"),
+        (("searches", "nope", "nodes", "n1"), "GET"),
+        (("searches", "nope", "nodes", "n1", "fork"), "POST"),
+        (("kernels", "nope", "variables"), "GET"),
+    ]:
+        body = {"instruction": "x"} if parts[-1] == "fork" else None
+        code, problem = await api(jp_fetch, *parts, method=method, body=body)
+        assert code == 404, (parts, problem)
+        assert problem["error"] == "not_found"
+
+    kernel_id = await start_kernel(jp_fetch)
+    code, summary = await api(
+        jp_fetch,
+        "searches",
+        method="POST",
+        body={"kernel_id": kernel_id, "goal": "predict y", "data_dir": ".", "steps": 1},
+    )
+    assert code == 201
+    search_id = summary["id"]
+    code, problem = await api(jp_fetch, "searches", search_id, "nodes", "zzz")
+    assert code == 404
+    code, problem = await api(jp_fetch, "searches", search_id, "resume", method="POST")
+    assert code == 409 or summary["status"] not in ("queued", "running")
+    code, problem = await api(
+        jp_fetch, "searches", search_id, "resume", method="POST", body={"kernel_id": 5}
+    )
+    assert code in (400, 409)
+    code, _ = await api(jp_fetch, "searches", search_id, method="DELETE")
+    assert code == 204
+
+
+async def test_variables_lists_the_kernels_data(jp_fetch, jp_serverapp):
+    from tests.support_server import FRAME_CODE, run_code
+
+    kernel_id = await start_kernel(jp_fetch)
+    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    code, found = await api(jp_fetch, "kernels", kernel_id, "variables")
+    assert code == 200, found
+    df = next(v for v in found["variables"] if v["name"] == "df")
+    assert df["type"].endswith("DataFrame") and list(df["shape"]) == [160, 5]
