@@ -17,6 +17,13 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
     return [{"src": "labextension", "dest": "aide-jupyter"}]
 
 
+def load_ipython_extension(ipython: object) -> None:
+    """`%load_ext aide_jupyter`: registers the `%aide` magic (imported lazily, IPython only)."""
+    from .magic import load_ipython_extension as load
+
+    load(ipython)
+
+
 def _jupyter_server_extension_points() -> list[dict[str, object]]:
     from .server.app import AideExtension
 

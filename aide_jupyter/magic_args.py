@@ -1,0 +1,279 @@
+"""Parsing and checking `%aide` input: one clear line for every mistake, never a traceback.
+
+Everything here is pure (no kernel, no server): the magic passes the user's namespace in, so the
+checks of `--data` and `--target` happen in the kernel before anything is posted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shlex
+from dataclasses import dataclass, field
+from typing import Any, NoReturn
+
+SUBCOMMANDS = (
+    "optimize",
+    "status",
+    "stop",
+    "pause",
+    "resume",
+    "best",
+    "promote",
+    "list",
+    "help",
+)
+_DURATION = re.compile(r"(\d+(?:\.\d+)?)\s*([smh]?)", re.IGNORECASE)
+_UNIT_S = {"": 1.0, "s": 1.0, "m": 60.0, "h": 3600.0}
+
+
+class UsageError(Exception):
+    """Bad `%aide` input; its message is the one line the user sees."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting the kernel."""
+
+    def error(self, message: str) -> NoReturn:
+        raise UsageError(message)
+
+
+@dataclass
+class OptimizeArgs:
+    """A validated `%aide optimize`; `request()` is the REST body (without kernel_id)."""
+
+    goal: str
+    eval: str = ""
+    data: list[str] = field(default_factory=list)
+    data_dir: str | None = None
+    target: str | None = None
+    metric: str | None = None
+    lower_is_better: bool | None = None
+    steps: int | None = None
+    time_limit_s: float | None = None
+    node_timeout_s: float | None = None
+    parallel: int | None = None
+    policy: str | None = None
+    model: str | None = None
+
+    def request(self) -> dict[str, Any]:
+        """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
+        body: dict[str, Any] = {"goal": self.goal}
+        for name in (
+            "eval",
+            "data",
+            "data_dir",
+            "target",
+            "metric",
+            "lower_is_better",
+            "steps",
+            "time_limit_s",
+            "node_timeout_s",
+            "parallel",
+            "policy",
+            "model",
+        ):
+            value = getattr(self, name)
+            if value not in (None, "", []):
+                body[name] = value
+        return body
+
+
+@dataclass
+class Command:
+    """A parsed `%aide` line: the subcommand and its arguments."""
+
+    name: str
+    optimize: OptimizeArgs | None = None
+    search_id: str | None = None
+    node_id: str | None = None
+
+
+def parse_duration(text: str, option: str) -> float:
+    """'90' or '90s', '30m', '1.5h', '1h30m' -> seconds."""
+    compact = text.strip().replace(" ", "")
+    pos, total = 0, 0.0
+    while pos < len(compact):
+        match = _DURATION.match(compact, pos)
+        if match is None or match.end() == pos:
+            break
+        total += float(match.group(1)) * _UNIT_S[match.group(2).lower()]
+        pos = match.end()
+    if not compact or pos != len(compact):
+        raise UsageError(f"{option}: {text!r} is not a duration (use e.g. 90s, 30m, 1.5h)")
+    if total <= 0:
+        raise UsageError(f"{option}: must be more than 0 seconds")
+    return total
+
+
+def _positive_int(text: str, option: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a whole number") from None
+    if value < 1:
+        raise UsageError(f"{option}: must be at least 1, got {value}")
+    return value
+
+
+def _optimize_parser() -> _Parser:
+    parser = _Parser(prog="%aide optimize", add_help=False, allow_abbrev=False)
+    parser.add_argument("goal", nargs="*")
+    parser.add_argument("--data", default=None)
+    parser.add_argument("--data-dir", default=None)
+    parser.add_argument("--target", default=None)
+    parser.add_argument("--metric", default=None)
+    parser.add_argument("--eval", default=None)
+    direction = parser.add_mutually_exclusive_group()
+    direction.add_argument("--lower-is-better", dest="lower", action="store_true", default=None)
+    direction.add_argument("--higher-is-better", dest="lower", action="store_false")
+    for name in ("--steps", "--time", "--node-timeout", "--parallel", "--policy", "--model"):
+        parser.add_argument(name, default=None)
+    return parser
+
+
+def _split(line: str) -> list[str]:
+    try:
+        return shlex.split(line, posix=True)
+    except ValueError as exc:  # an unclosed quote
+        raise UsageError(f"cannot read the line: {exc} (check the quotes)") from None
+
+
+def parse(line: str, cell: str | None = None) -> Command:
+    """Parse a `%aide` line (and the `%%aide` cell body); raise UsageError with one line."""
+    tokens = _split(line)
+    if not tokens:
+        return Command("help")
+    name, rest = tokens[0], tokens[1:]
+    if name in ("-h", "--help", "?"):
+        return Command("help")
+    if name not in SUBCOMMANDS:
+        hint = " (did you mean: %aide optimize ...?)" if name.startswith("-") else ""
+        raise UsageError(f"unknown subcommand {name!r}{hint}; use one of: {', '.join(SUBCOMMANDS)}")
+    if cell is not None and cell.strip() and name != "optimize":
+        raise UsageError(f"%%aide {name} takes no cell body; only %%aide optimize does")
+    if name == "optimize":
+        return Command(name, optimize=_parse_optimize(rest, cell))
+    if name == "help":
+        return Command(name)
+    if name == "promote":
+        if not rest:
+            raise UsageError("promote needs a node id: %aide promote NODE [SEARCH_ID]")
+        if len(rest) > 2 or any(t.startswith("-") for t in rest):
+            raise UsageError("usage: %aide promote NODE [SEARCH_ID]")
+        return Command(name, node_id=rest[0], search_id=rest[1] if len(rest) > 1 else None)
+    if len(rest) > 1 or any(t.startswith("-") for t in rest):
+        raise UsageError(f"usage: %aide {name} [SEARCH_ID]")
+    return Command(name, search_id=rest[0] if rest else None)
+
+
+def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
+    ns, unknown = _optimize_parser().parse_known_intermixed_args(tokens)
+    if unknown:
+        raise UsageError(
+            f"unknown option {unknown[0]!r}; see %aide help for the options of optimize"
+        )
+    line_goal = " ".join(ns.goal).strip()
+    body = (cell or "").strip()
+    if body and line_goal:
+        goal, eval_text = line_goal, body
+    else:
+        goal, eval_text = line_goal or body, ""
+    if ns.eval:
+        eval_text = f"{eval_text}\n{ns.eval}".strip()
+    if not goal:
+        raise UsageError(
+            "no goal: write it in quotes after the options, e.g. "
+            '%aide optimize --data df --target y "predict y; metric RMSE", '
+            "or use %%aide optimize with the goal in the cell body"
+        )
+    args = OptimizeArgs(goal=goal, eval=eval_text)
+    if ns.data is not None:
+        names = [n.strip() for n in ns.data.split(",") if n.strip()]
+        bad = [n for n in names if not n.isidentifier()]
+        if not names or bad:
+            raise UsageError(
+                f"--data: {', '.join(bad) or repr(ns.data)} is not a variable name "
+                "(give comma-separated names, e.g. --data train,test)"
+            )
+        args.data = names
+    args.data_dir = ns.data_dir
+    args.target = ns.target
+    args.metric = ns.metric
+    args.lower_is_better = ns.lower
+    if ns.steps is not None:
+        args.steps = _positive_int(ns.steps, "--steps")
+    if ns.parallel is not None:
+        args.parallel = _positive_int(ns.parallel, "--parallel")
+    if ns.time is not None:
+        args.time_limit_s = parse_duration(ns.time, "--time")
+    if ns.node_timeout is not None:
+        args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
+    args.policy = ns.policy
+    args.model = ns.model
+    return args
+
+
+# ---- checks against the kernel's namespace and environment ------------------------------------
+
+
+def _is_frame(value: Any) -> bool:
+    """A DataFrame-like object (pandas, polars, ...): has columns and a 2-d shape."""
+    shape = getattr(value, "shape", None)
+    return hasattr(value, "columns") and isinstance(shape, tuple) and len(shape) == 2
+
+
+def frame_names(namespace: dict[str, Any]) -> list[str]:
+    """The user's DataFrames, to list when a --data name is wrong."""
+    return sorted(
+        name
+        for name, value in list(namespace.items())
+        if not name.startswith("_") and _is_frame(value)
+    )
+
+
+def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = None) -> None:
+    """`--data` names exist, `--target` is a column of one of them, `--data-dir` is a folder."""
+    missing = [n for n in args.data if n not in namespace]
+    if missing:
+        frames = frame_names(namespace)
+        have = f"DataFrames defined here: {', '.join(frames)}" if frames else "no DataFrames here"
+        noun = "is" if len(missing) == 1 else "are"
+        raise UsageError(f"--data: {', '.join(missing)} {noun} not defined; {have}")
+    if args.data_dir is not None:
+        path = os.path.join(cwd or os.getcwd(), os.path.expanduser(args.data_dir))
+        if not os.path.isdir(path):
+            raise UsageError(f"--data-dir: {args.data_dir!r} is not a folder")
+    if args.target is None or not args.data:
+        return
+    frames = {n: namespace[n] for n in args.data if _is_frame(namespace[n])}
+    if not frames:
+        return  # arrays (X, y): there is no column to check
+    if any(args.target in list(f.columns) for f in frames.values()):
+        return
+    name, frame = next(iter(frames.items()))
+    columns = [str(c) for c in list(frame.columns)]
+    shown = ", ".join(columns[:12]) + (
+        f", ... ({len(columns)} in all)" if len(columns) > 12 else ""
+    )
+    where = name if len(frames) == 1 else ", ".join(frames)
+    raise UsageError(f"--target: {args.target!r} is not a column of {where} (columns: {shown})")
+
+
+def llm_key_hint(model: str) -> str:
+    """The line for an LLM model without a key."""
+    return (
+        f"--model {model}: no LLM key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
+        "OpenAI-compatible endpoint) where the search runs, or use --model builtin (offline)"
+    )
+
+
+def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
+    """The model of an in-kernel search: the user's, else AIDE_MODEL with a key, else builtin."""
+    has_llm = bool(environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+    if model is None:
+        return environ.get("AIDE_MODEL", "") if has_llm and environ.get("AIDE_MODEL") else "builtin"
+    if model != "builtin" and not has_llm:
+        raise UsageError(llm_key_hint(model))
+    return model
