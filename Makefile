@@ -53,8 +53,8 @@ demo: install
 	cd examples && jupyter lab $(AS_ROOT) --ServerApp.root_dir=. quickstart.ipynb
 
 check-extensions: install
-	jupyter server extension list 2>&1 | tee /dev/stderr | grep -E "aide_jupyter .*OK" >/dev/null
-	jupyter labextension list 2>&1 | tee /dev/stderr | grep -E "aide-jupyter .*OK" >/dev/null
+	jupyter server extension list 2>&1 | grep -E "aide_jupyter .*OK"
+	jupyter labextension list 2>&1 | grep -E "aide-jupyter .*OK"
 	$(BIN)/python -m jupyterlab.browser_check --no-browser-test $(AS_ROOT)
 
 chromium:
