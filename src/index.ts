@@ -4,29 +4,55 @@ import {
   JupyterFrontEndPlugin
 } from '@jupyterlab/application';
 import { ICommandPalette } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import { IDocumentManager } from '@jupyterlab/docmanager';
+import { INotebookTracker, NotebookPanel } from '@jupyterlab/notebook';
+import { ISettingRegistry } from '@jupyterlab/settingregistry';
 import { ITranslator, nullTranslator } from '@jupyterlab/translation';
 
+import { addCommands } from './actions';
 import { CommandIDs } from './commands';
 import { AideModel } from './model';
 import { AidePanel } from './widgets/AidePanel';
+import { IFormDefaults } from './widgets/NewSearchForm';
+
+const PLUGIN_ID = 'aide-jupyter:plugin';
 
 /**
- * The aide-jupyter plugin: an "AIDE" side panel that talks to the server extension.
+ * The aide-jupyter plugin: an "AIDE" side panel that talks to the server extension, follows the
+ * current notebook's kernel and applies the server's live events.
  */
 const plugin: JupyterFrontEndPlugin<void> = {
-  id: 'aide-jupyter:plugin',
+  id: PLUGIN_ID,
   description: 'AIDE tree search side panel.',
   autoStart: true,
-  optional: [ILayoutRestorer, ICommandPalette, ITranslator],
+  optional: [
+    ILayoutRestorer,
+    ICommandPalette,
+    ITranslator,
+    INotebookTracker,
+    IDocumentManager,
+    IEditorServices,
+    ISettingRegistry
+  ],
   activate: (
     app: JupyterFrontEnd,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    translator: ITranslator | null
+    translator: ITranslator | null,
+    tracker: INotebookTracker | null,
+    docManager: IDocumentManager | null,
+    editorServices: IEditorServices | null,
+    settingRegistry: ISettingRegistry | null
   ) => {
     const trans = (translator ?? nullTranslator).load('aide-jupyter');
     const model = new AideModel();
-    const panel = new AidePanel(model, translator ?? nullTranslator);
+    const defaults: IFormDefaults = { steps: 10, model: '' };
+    const panel = new AidePanel(model, translator ?? nullTranslator, {
+      commands: app.commands,
+      editorServices,
+      defaults: () => defaults
+    });
     app.shell.add(panel, 'right', { rank: 800 });
     restorer?.add(panel, panel.id);
 
@@ -34,12 +60,59 @@ const plugin: JupyterFrontEndPlugin<void> = {
       label: trans.__('Open the AIDE panel'),
       execute: () => app.shell.activateById(panel.id)
     });
-    app.commands.addCommand(CommandIDs.refresh, {
-      label: trans.__('Refresh AIDE server status'),
-      execute: () => model.refresh()
+    const ids = addCommands({
+      app,
+      model,
+      trans,
+      panelId: panel.id,
+      tracker,
+      docManager
     });
-    palette?.addItem({ command: CommandIDs.openPanel, category: 'AIDE' });
-    palette?.addItem({ command: CommandIDs.refresh, category: 'AIDE' });
+    for (const command of [CommandIDs.openPanel, ...ids]) {
+      palette?.addItem({ command, category: 'AIDE' });
+    }
+
+    if (settingRegistry) {
+      void settingRegistry.load(PLUGIN_ID).then(
+        settings => {
+          const read = () => {
+            defaults.steps =
+              (settings.get('defaultSteps').composite as number) ?? 10;
+            defaults.model =
+              (settings.get('defaultModel').composite as string) ?? '';
+          };
+          read();
+          settings.changed.connect(read);
+        },
+        () => undefined
+      );
+    }
+
+    // Live events from jupyter_server's event bus.
+    app.serviceManager.events.stream.connect((_, emission) =>
+      model.handleEmission(emission as any)
+    );
+
+    // Follow the current notebook's kernel: its searches come first, the form uses its variables.
+    const follow = (nb: NotebookPanel | null) => {
+      const session = nb?.sessionContext;
+      model.setContext(
+        session?.session?.kernel?.id ?? null,
+        nb?.context.path ?? null
+      );
+    };
+    if (tracker) {
+      const onKernel = () => follow(tracker.currentWidget);
+      tracker.currentChanged.connect((_, nb) => {
+        follow(nb);
+        if (nb) {
+          nb.sessionContext.kernelChanged.connect(onKernel);
+          nb.sessionContext.sessionChanged.connect(onKernel);
+          void nb.sessionContext.ready.then(onKernel);
+        }
+      });
+      follow(tracker.currentWidget);
+    }
 
     void model.refresh();
   }

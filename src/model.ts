@@ -2,10 +2,61 @@ import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { AideRequestError, requestAPI } from './api';
-import { IHealth, ServerState } from './tokens';
+import {
+  IHealth,
+  INodeDetail,
+  INodeSummary,
+  ISearchDetail,
+  ISearchRequest,
+  ISearchSummary,
+  IVariable,
+  SEARCH_EVENT_SCHEMA,
+  SearchEvent,
+  ServerState
+} from './tokens';
+import { SearchTree } from './tree';
+import { compatible, FRONTEND_VERSION } from './version';
+
+/** How to fix a server whose version does not match this panel. */
+export function versionMismatchMessage(server: string): string {
+  return (
+    `The aide-jupyter server extension is version ${server} but this panel is ${FRONTEND_VERSION}. ` +
+    'Install one version in the environment that runs JupyterLab (pip install -U aide-jupyter), ' +
+    'restart JupyterLab, then reload this page.'
+  );
+}
+
+/** Order searches: those of the current kernel first, then the others; newest first in each. */
+export function orderSearches(
+  searches: Iterable<ISearchSummary>,
+  kernelId: string | null
+): ISearchSummary[] {
+  return Array.from(searches).sort((a, b) => {
+    const ka = kernelId !== null && a.kernel_id === kernelId ? 0 : 1;
+    const kb = kernelId !== null && b.kernel_id === kernelId ? 0 : 1;
+    return ka - kb || (b.created ?? 0) - (a.created ?? 0);
+  });
+}
+
+/** Was this search paused because its kernel went away (restart, shutdown)? */
+export function pausedByKernel(search: ISearchSummary): boolean {
+  return (
+    search.status === 'paused' &&
+    /kernel/i.test(search.stop_reason ?? '') &&
+    !/user/i.test(search.stop_reason ?? '')
+  );
+}
+
+/** The state of the node detail pane. */
+export type DetailState =
+  | { kind: 'none' }
+  | { kind: 'loading'; nodeId: string }
+  | { kind: 'ready'; node: INodeDetail }
+  | { kind: 'error'; nodeId: string; message: string };
 
 /**
- * The panel's state, outside React: what the server said, and a signal when it changes.
+ * The panel's state, outside React: the server, the searches, the selected search's tree and the
+ * selected node, kept current by live events from jupyter_server's event bus.
  */
 export class AideModel {
   constructor(
@@ -20,15 +71,104 @@ export class AideModel {
     return this._stateChanged;
   }
 
-  /** Ask the server extension whether it is there; never throws. */
+  /** Emitted when the list of searches changes. */
+  get searchesChanged(): ISignal<this, void> {
+    return this._searchesChanged;
+  }
+
+  /** Emitted when the selected search, its tree or the collapsed set changes. */
+  get treeChanged(): ISignal<this, void> {
+    return this._treeChanged;
+  }
+
+  /** Emitted when the selected node or its detail changes. */
+  get nodeChanged(): ISignal<this, void> {
+    return this._nodeChanged;
+  }
+
+  /** Emitted with a message when an action fails (the panel shows it). */
+  get errorOccurred(): ISignal<this, string> {
+    return this._errorOccurred;
+  }
+
+  /** The searches, current kernel's first. */
+  get searches(): ISearchSummary[] {
+    return this._orderedSearches;
+  }
+
+  get kernelId(): string | null {
+    return this._kernelId;
+  }
+
+  get notebookPath(): string | null {
+    return this._notebookPath;
+  }
+
+  get selectedSearch(): ISearchSummary | null {
+    return this._selectedId
+      ? (this._searches.get(this._selectedId) ?? null)
+      : null;
+  }
+
+  get tree(): SearchTree | null {
+    return this._tree;
+  }
+
+  get treeLoading(): boolean {
+    return this._treeLoading;
+  }
+
+  get collapsed(): ReadonlySet<string> {
+    return this._collapsed;
+  }
+
+  get selectedNodeId(): string | null {
+    return this._selectedNodeId;
+  }
+
+  get selectedNode(): INodeSummary | null {
+    return this._selectedNodeId && this._tree
+      ? (this._tree.get(this._selectedNodeId) ?? null)
+      : null;
+  }
+
+  get detail(): DetailState {
+    return this._detail;
+  }
+
+  /** Is the new-search form open? (Panel state, toggled by the New search command.) */
+  get formOpen(): boolean {
+    return this._formOpen;
+  }
+
+  get formChanged(): ISignal<this, boolean> {
+    return this._formChanged;
+  }
+
+  showForm(open: boolean): void {
+    if (open !== this._formOpen) {
+      this._formOpen = open;
+      this._formChanged.emit(open);
+    }
+  }
+
+  /** Indices of the cells ticked for a cherry-pick, in the selected node. */
+  get pickedCells(): ReadonlySet<number> {
+    return this._picked;
+  }
+
+  /** Ask the server extension whether it is there, then list the searches; never throws. */
   async refresh(): Promise<ServerState> {
     this._setState({ kind: 'loading' });
     try {
-      const health = await requestAPI<IHealth>(
-        'health',
-        { method: 'GET' },
-        this._settings
-      );
+      const health = await this._request<IHealth>('health');
+      if (!compatible(health.version)) {
+        this._setState({
+          kind: 'error',
+          message: versionMismatchMessage(health.version)
+        });
+        return this._state;
+      }
       this._setState({ kind: 'ready', health });
     } catch (error) {
       if (error instanceof AideRequestError && error.serverExtensionMissing) {
@@ -36,8 +176,371 @@ export class AideModel {
       } else {
         this._setState({ kind: 'error', message: (error as Error).message });
       }
+      return this._state;
     }
+    await this.loadSearches();
     return this._state;
+  }
+
+  /** GET the searches; keeps the selection when it still exists. */
+  async loadSearches(): Promise<void> {
+    try {
+      const answer = await this._request<{ searches: ISearchSummary[] }>(
+        'searches'
+      );
+      this._searches.clear();
+      for (const search of answer.searches) {
+        this._searches.set(search.id, search);
+      }
+      this._searchesLoaded = true;
+      this._reorder();
+      if (this._selectedId && !this._searches.has(this._selectedId)) {
+        this._clearSelection();
+      }
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  get searchesLoaded(): boolean {
+    return this._searchesLoaded;
+  }
+
+  /** The current notebook's kernel and path (from the notebook tracker). */
+  setContext(kernelId: string | null, notebookPath: string | null): void {
+    if (kernelId === this._kernelId && notebookPath === this._notebookPath) {
+      return;
+    }
+    this._kernelId = kernelId;
+    this._notebookPath = notebookPath;
+    this._reorder();
+  }
+
+  /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
+  async selectSearch(id: string | null): Promise<void> {
+    if (id === this._selectedId && (this._tree || this._treeLoading)) {
+      return;
+    }
+    this._clearSelection();
+    if (id === null) {
+      return;
+    }
+    this._selectedId = id;
+    this._treeLoading = true;
+    this._pending = [];
+    this._treeChanged.emit();
+    const token = ++this._selectToken;
+    try {
+      const detail = await this._request<ISearchDetail>(
+        `searches/${encodeURIComponent(id)}`
+      );
+      if (token !== this._selectToken) {
+        return;
+      }
+      const { nodes, ...summary } = detail;
+      this._searches.set(id, summary);
+      this._tree = new SearchTree(nodes, summary.lower_is_better ?? null);
+      const pending = this._pending ?? [];
+      this._pending = null;
+      for (const event of pending) {
+        this._applyToTree(event);
+      }
+      this._reorder();
+    } catch (error) {
+      if (token === this._selectToken) {
+        this._fail(error);
+      }
+    } finally {
+      if (token === this._selectToken) {
+        this._treeLoading = false;
+        this._pending = null;
+        this._treeChanged.emit();
+      }
+    }
+  }
+
+  /** Select a node and fetch its detail (code, output, analysis, the parent's code). */
+  async selectNode(id: string | null): Promise<void> {
+    if (id === this._selectedNodeId) {
+      return;
+    }
+    this._selectedNodeId = id;
+    this._picked = new Set();
+    const search = this._selectedId;
+    if (id === null || search === null) {
+      this._setDetail({ kind: 'none' });
+      return;
+    }
+    await this._fetchDetail(search, id);
+  }
+
+  /** Fetch the selected node's detail again (after it finished running). */
+  async reloadDetail(): Promise<void> {
+    if (this._selectedId && this._selectedNodeId) {
+      await this._fetchDetail(this._selectedId, this._selectedNodeId);
+    }
+  }
+
+  toggleCollapsed(id: string, collapsed?: boolean): void {
+    const next = new Set(this._collapsed);
+    const want = collapsed ?? !next.has(id);
+    if (want === next.has(id)) {
+      return;
+    }
+    if (want) {
+      next.add(id);
+    } else {
+      next.delete(id);
+    }
+    this._collapsed = next;
+    this._treeChanged.emit();
+  }
+
+  /** Collapse every node with children, or expand all. */
+  setAllCollapsed(collapsed: boolean): void {
+    const next = new Set<string>();
+    if (collapsed && this._tree) {
+      for (const node of this._tree.nodes()) {
+        if (this._tree.children(node.id).length > 0) {
+          next.add(node.id);
+        }
+      }
+    }
+    this._collapsed = next;
+    this._treeChanged.emit();
+  }
+
+  togglePicked(index: number): void {
+    const next = new Set(this._picked);
+    if (next.has(index)) {
+      next.delete(index);
+    } else {
+      next.add(index);
+    }
+    this._picked = next;
+    this._nodeChanged.emit();
+  }
+
+  /** The cells to insert for a cherry-pick: the ticked ones, in order. */
+  pickedSources(): string[] {
+    if (this._detail.kind !== 'ready') {
+      return [];
+    }
+    const cells = this._detail.node.cells;
+    return Array.from(this._picked)
+      .sort((a, b) => a - b)
+      .filter(i => i >= 0 && i < cells.length)
+      .map(i => cells[i]);
+  }
+
+  /** Handle one emission of `app.serviceManager.events.stream`; others are ignored. */
+  handleEmission(emission: { schema_id?: string; [key: string]: any }): void {
+    if (emission.schema_id !== SEARCH_EVENT_SCHEMA) {
+      return;
+    }
+    this.applyEvent(emission as unknown as SearchEvent);
+  }
+
+  /** Apply one live event to the searches and the selected tree. */
+  applyEvent(event: SearchEvent): void {
+    switch (event.kind) {
+      case 'search': {
+        this._searches.set(event.search_id, {
+          ...this._searches.get(event.search_id),
+          ...event.search
+        });
+        this._reorder();
+        if (event.search_id === this._selectedId && this._tree) {
+          if (this._tree.setLowerIsBetter(event.search.lower_is_better)) {
+            this._treeChanged.emit();
+          }
+        }
+        break;
+      }
+      case 'node': {
+        if (event.search_id !== this._selectedId) {
+          return;
+        }
+        if (this._pending) {
+          this._pending.push(event);
+          return;
+        }
+        if (this._applyToTree(event)) {
+          this._treeChanged.emit();
+        }
+        break;
+      }
+      case 'removed': {
+        this._searches.delete(event.search_id);
+        if (event.search_id === this._selectedId) {
+          this._clearSelection();
+        }
+        this._reorder();
+        break;
+      }
+    }
+  }
+
+  /** Ask the kernel which variables the search could use as data. */
+  async variables(kernelId: string): Promise<IVariable[]> {
+    const answer = await this._request<{ variables: IVariable[] }>(
+      `kernels/${encodeURIComponent(kernelId)}/variables`
+    );
+    return answer.variables;
+  }
+
+  /** Start a search; selects it. Throws the server's message on bad input. */
+  async createSearch(request: ISearchRequest): Promise<ISearchSummary> {
+    const search = await this._request<ISearchSummary>('searches', {
+      method: 'POST',
+      body: JSON.stringify(request)
+    });
+    this._searches.set(search.id, search);
+    this._reorder();
+    await this.selectSearch(search.id);
+    return search;
+  }
+
+  stop(id: string): Promise<void> {
+    return this._action(id, 'stop');
+  }
+
+  pause(id: string): Promise<void> {
+    return this._action(id, 'pause');
+  }
+
+  /** Resume; on another kernel when `kernelId` is given (the old one restarted). */
+  resume(id: string, kernelId?: string): Promise<void> {
+    return this._action(id, 'resume', kernelId ? { kernel_id: kernelId } : {});
+  }
+
+  async deleteSearch(id: string): Promise<void> {
+    try {
+      await this._request(`searches/${encodeURIComponent(id)}`, {
+        method: 'DELETE'
+      });
+      this.applyEvent({ kind: 'removed', search_id: id });
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  /** Fork a node with an instruction or edited code; the child is selected when it appears. */
+  async fork(
+    nodeId: string,
+    body: { instruction?: string; code?: string },
+    searchId: string | null = this._selectedId
+  ): Promise<INodeSummary | null> {
+    if (!searchId) {
+      return null;
+    }
+    try {
+      const child = await this._request<INodeSummary>(
+        `searches/${encodeURIComponent(searchId)}/nodes/${encodeURIComponent(nodeId)}/fork`,
+        { method: 'POST', body: JSON.stringify(body) }
+      );
+      if (searchId === this._selectedId && this._tree) {
+        this.applyEvent({ kind: 'node', search_id: searchId, node: child });
+      }
+      return child;
+    } catch (error) {
+      this._fail(error);
+      return null;
+    }
+  }
+
+  dispose(): void {
+    Signal.clearData(this);
+  }
+
+  private async _fetchDetail(search: string, id: string): Promise<void> {
+    const token = ++this._detailToken;
+    this._setDetail({ kind: 'loading', nodeId: id });
+    try {
+      const node = await this._request<INodeDetail>(
+        `searches/${encodeURIComponent(search)}/nodes/${encodeURIComponent(id)}`
+      );
+      if (token === this._detailToken) {
+        this._setDetail({ kind: 'ready', node });
+      }
+    } catch (error) {
+      if (token === this._detailToken) {
+        this._setDetail({
+          kind: 'error',
+          nodeId: id,
+          message: (error as Error).message
+        });
+      }
+    }
+  }
+
+  private async _action(
+    id: string,
+    verb: string,
+    body?: object
+  ): Promise<void> {
+    try {
+      const search = await this._request<ISearchSummary>(
+        `searches/${encodeURIComponent(id)}/${verb}`,
+        { method: 'POST', body: JSON.stringify(body ?? {}) }
+      );
+      this.applyEvent({ kind: 'search', search_id: id, search });
+    } catch (error) {
+      this._fail(error);
+    }
+  }
+
+  /** Returns true when the tree changed. Refetches the open detail when its node finished. */
+  private _applyToTree(event: SearchEvent): boolean {
+    if (event.kind !== 'node' || !this._tree) {
+      return false;
+    }
+    const before = this._tree.get(event.node.id);
+    const changed = this._tree.upsert(event.node);
+    if (
+      changed &&
+      event.node.id === this._selectedNodeId &&
+      before?.status !== this._tree.get(event.node.id)?.status
+    ) {
+      void this.reloadDetail();
+    }
+    return changed;
+  }
+
+  private _clearSelection(): void {
+    this._selectToken++;
+    this._detailToken++;
+    this._selectedId = null;
+    this._tree = null;
+    this._treeLoading = false;
+    this._pending = null;
+    this._collapsed = new Set();
+    this._selectedNodeId = null;
+    this._picked = new Set();
+    this._detail = { kind: 'none' };
+    this._treeChanged.emit();
+    this._nodeChanged.emit();
+  }
+
+  private _setDetail(detail: DetailState): void {
+    this._detail = detail;
+    this._nodeChanged.emit();
+  }
+
+  private _reorder(): void {
+    this._orderedSearches = orderSearches(
+      this._searches.values(),
+      this._kernelId
+    );
+    this._searchesChanged.emit();
+  }
+
+  private _fail(error: unknown): void {
+    this._errorOccurred.emit((error as Error).message ?? String(error));
+  }
+
+  private _request<T>(endPoint: string, init: RequestInit = {}): Promise<T> {
+    return requestAPI<T>(endPoint, { method: 'GET', ...init }, this._settings);
   }
 
   private _setState(state: ServerState): void {
@@ -47,4 +550,25 @@ export class AideModel {
 
   private _state: ServerState = { kind: 'loading' };
   private readonly _stateChanged = new Signal<this, ServerState>(this);
+  private readonly _searchesChanged = new Signal<this, void>(this);
+  private readonly _treeChanged = new Signal<this, void>(this);
+  private readonly _nodeChanged = new Signal<this, void>(this);
+  private readonly _errorOccurred = new Signal<this, string>(this);
+  private readonly _searches = new Map<string, ISearchSummary>();
+  private _searchesLoaded = false;
+  private _orderedSearches: ISearchSummary[] = [];
+  private _kernelId: string | null = null;
+  private _notebookPath: string | null = null;
+  private _selectedId: string | null = null;
+  private _selectToken = 0;
+  private _detailToken = 0;
+  private _tree: SearchTree | null = null;
+  private _treeLoading = false;
+  private _pending: SearchEvent[] | null = null;
+  private _collapsed: ReadonlySet<string> = new Set();
+  private _selectedNodeId: string | null = null;
+  private _detail: DetailState = { kind: 'none' };
+  private _picked: ReadonlySet<number> = new Set();
+  private _formOpen = false;
+  private readonly _formChanged = new Signal<this, boolean>(this);
 }

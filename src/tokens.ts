@@ -11,3 +11,122 @@ export type ServerState =
   | { kind: 'ready'; health: IHealth }
   | { kind: 'missing'; message: string }
   | { kind: 'error'; message: string };
+
+/** Search status values (docs/rest-api.md). */
+export type SearchStatus =
+  'queued' | 'running' | 'paused' | 'stopping' | 'stopped' | 'done' | 'failed';
+
+/** Node status values of the engine. */
+export type NodeStatus = 'queued' | 'running' | 'done' | 'failed';
+
+/** A search summary, as in `GET /aide/searches`. */
+export interface ISearchSummary {
+  id: string;
+  status: SearchStatus;
+  stop_reason?: string | null;
+  goal: string;
+  eval?: string;
+  data?: string[];
+  data_dir?: string | null;
+  target?: string | null;
+  kernel_id: string | null;
+  notebook_path?: string | null;
+  model?: string | null;
+  policy?: string | null;
+  steps_done: number;
+  steps: number;
+  counts?: {
+    queued?: number;
+    running?: number;
+    good?: number;
+    buggy?: number;
+  };
+  best: { node_id: string; metric: number | null } | null;
+  lower_is_better?: boolean | null;
+  tokens?: number;
+  cost_usd?: number;
+  elapsed_s?: number;
+  created: number;
+  run_dir?: string;
+  journal_path?: string;
+}
+
+/** A node without code and output (the `nodes` of a search, and live events). */
+export interface INodeSummary {
+  id: string;
+  step: number;
+  stage: string;
+  parent_id: string | null;
+  status: NodeStatus;
+  exc_type?: string | null;
+  exit_cause?: string | null;
+  exec_time_s?: number | null;
+  peak_mem_mb?: number | null;
+  metric: number | null;
+  lower_is_better?: boolean | null;
+  metric_source?: string | null;
+  is_buggy: boolean | null;
+  error?: string | null;
+  instruction?: string | null;
+  tokens_in?: number;
+  tokens_out?: number;
+  cost_usd?: number;
+  created?: number;
+  finished?: number | null;
+  plan_head?: string;
+}
+
+/** The whole node (`GET /aide/searches/{id}/nodes/{node_id}`). */
+export interface INodeDetail extends INodeSummary {
+  plan: string;
+  code: string;
+  output: string;
+  exc_traceback?: string | null;
+  analysis: string;
+  cells: string[];
+  parent_code: string | null;
+}
+
+/** `GET /aide/searches/{id}`: the summary with every node. */
+export interface ISearchDetail extends ISearchSummary {
+  nodes: INodeSummary[];
+}
+
+/** A kernel variable the new-search form can offer as data. */
+export interface IVariable {
+  name: string;
+  type: string;
+  shape?: number[] | string | null;
+}
+
+/** The body of `POST /aide/searches`. */
+export interface ISearchRequest {
+  kernel_id: string;
+  notebook_path?: string;
+  goal: string;
+  eval?: string;
+  data?: string[];
+  data_dir?: string;
+  target?: string;
+  metric?: string;
+  lower_is_better?: boolean;
+  steps?: number;
+  time_limit_s?: number;
+  node_timeout_s?: number;
+  parallel?: number;
+  policy?: string;
+  model?: string;
+}
+
+/** Schema id of the server's live events on jupyter_server's event bus. */
+export const SEARCH_EVENT_SCHEMA = 'https://events.aide-jupyter.org/search';
+
+/** The `data` of one live event (flattened into the emission by jupyter_server). */
+export type SearchEvent =
+  | { kind: 'search'; search_id: string; search: ISearchSummary }
+  | { kind: 'node'; search_id: string; node: INodeSummary }
+  | { kind: 'removed'; search_id: string };
+
+/** How a node looks in the tree: its status icon. */
+export type NodeDisplayState =
+  'queued' | 'running' | 'good' | 'buggy' | 'timeout' | 'error';

@@ -7,6 +7,7 @@ import { AddressInfo } from 'net';
 
 import { AideRequestError, requestAPI, SERVER_EXTENSION_MISSING } from '../api';
 import { AideModel } from '../model';
+import { FRONTEND_VERSION } from '../version';
 
 type Route = (req: http.IncomingMessage, res: http.ServerResponse) => void;
 
@@ -121,7 +122,7 @@ describe('AideModel', () => {
       res.end(
         JSON.stringify({
           name: 'aide_jupyter',
-          version: '1.2.3',
+          version: FRONTEND_VERSION,
           coders: ['builtin', 'openai']
         })
       );

@@ -1,10 +1,24 @@
-import { ReactWidget, UseSignal } from '@jupyterlab/apputils';
-import { ITranslator, nullTranslator } from '@jupyterlab/translation';
-import { SidePanel } from '@jupyterlab/ui-components';
+import { ReactWidget } from '@jupyterlab/apputils';
+import { IEditorServices } from '@jupyterlab/codeeditor';
+import {
+  ITranslator,
+  nullTranslator,
+  TranslationBundle
+} from '@jupyterlab/translation';
+import { CommandToolbarButton, SidePanel } from '@jupyterlab/ui-components';
+import { CommandRegistry } from '@lumino/commands';
 import * as React from 'react';
 
+import { CommandIDs } from '../commands';
 import { AideModel } from '../model';
 import { ServerState } from '../tokens';
+import { useSignals } from './hooks';
+import { MetricChart } from './MetricChart';
+import { IFormDefaults, NewSearchForm } from './NewSearchForm';
+import { NodeDetail } from './NodeDetail';
+import { SearchHeader } from './SearchHeader';
+import { SearchList } from './SearchList';
+import { TreeView } from './TreeView';
 
 /** Renders what the model knows of the server: its version and coders, or the fix when missing. */
 export function ServerStatus(props: {
@@ -22,11 +36,10 @@ export function ServerStatus(props: {
       );
     case 'ready':
       return (
-        <div className="jp-aide-status" data-state="ready">
-          <div>
-            {trans.__('AIDE server extension %1', state.health.version)}
-          </div>
-          <div>{trans.__('Coders: %1', state.health.coders.join(', '))}</div>
+        <div className="jp-aide-status jp-aide-muted" data-state="ready">
+          {trans.__('AIDE server extension %1', state.health.version)}
+          {' · '}
+          {trans.__('Coders: %1', state.health.coders.join(', '))}
         </div>
       );
     case 'missing':
@@ -39,14 +52,69 @@ export function ServerStatus(props: {
   }
 }
 
-/** The AIDE side panel: a `SidePanel` whose first section shows the server's state. */
+/** Server state, the last action error, the new-search form and the searches. */
+function SearchesSection(props: {
+  model: AideModel;
+  translator: ITranslator;
+  trans: TranslationBundle;
+  defaults: () => IFormDefaults;
+}): JSX.Element {
+  const { model, trans } = props;
+  useSignals(model.stateChanged, model.formChanged);
+  const [error, setError] = React.useState<string | null>(null);
+  React.useEffect(() => {
+    const show = (_: AideModel, message: string) => setError(message);
+    model.errorOccurred.connect(show);
+    return () => {
+      model.errorOccurred.disconnect(show);
+    };
+  }, [model]);
+  const state = model.state;
+  return (
+    <div className="jp-aide-section">
+      <ServerStatus state={state} translator={props.translator} />
+      {error ? (
+        <div className="jp-aide-error jp-aide-action-error" role="alert">
+          {error}{' '}
+          <button className="jp-mod-styled" onClick={() => setError(null)}>
+            {trans.__('Dismiss')}
+          </button>
+        </div>
+      ) : null}
+      {state.kind === 'ready' && model.formOpen ? (
+        <NewSearchForm
+          model={model}
+          trans={trans}
+          coders={state.health.coders}
+          defaults={props.defaults()}
+          onDone={() => model.showForm(false)}
+        />
+      ) : null}
+      <SearchList
+        model={model}
+        trans={trans}
+        onNew={() => model.showForm(true)}
+      />
+    </div>
+  );
+}
+
+/** The AIDE side panel: searches, the selected search's chart and tree, and the node's detail. */
 export class AidePanel extends SidePanel {
   constructor(
     readonly model: AideModel,
-    translator: ITranslator = nullTranslator
+    translator: ITranslator = nullTranslator,
+    options: {
+      commands?: CommandRegistry;
+      editorServices?: IEditorServices | null;
+      defaults?: () => IFormDefaults;
+    } = {}
   ) {
     super({ translator });
     const trans = translator.load('aide-jupyter');
+    const commands = options.commands ?? new CommandRegistry();
+    const editorServices = options.editorServices ?? null;
+    const defaults = options.defaults ?? (() => ({ steps: 10, model: '' }));
     this.id = 'aide-jupyter-panel';
     this.addClass('jp-aide-panel');
     this.title.caption = trans.__('AIDE tree search');
@@ -55,13 +123,63 @@ export class AidePanel extends SidePanel {
       <h2 className="jp-aide-header">{trans.__('AIDE')}</h2>
     );
     this.header.addWidget(header);
-    const status = ReactWidget.create(
-      <UseSignal signal={model.stateChanged}>
-        {/* Read the model on every render: the panel may mount after the state changed. */}
-        {() => <ServerStatus state={model.state} translator={translator} />}
-      </UseSignal>
+
+    if (options.commands) {
+      for (const [name, id] of [
+        ['new', CommandIDs.newSearch],
+        ['refresh', CommandIDs.refresh],
+        ['stop', CommandIDs.stop],
+        ['pause', CommandIDs.pause],
+        ['resume', CommandIDs.resume]
+      ] as const) {
+        this.toolbar.addItem(
+          name,
+          new CommandToolbarButton({ commands, id, label: '' })
+        );
+      }
+    }
+
+    const searches = ReactWidget.create(
+      <SearchesSection
+        model={model}
+        translator={translator}
+        trans={trans}
+        defaults={defaults}
+      />
     );
-    status.title.label = trans.__('Server');
-    this.addWidget(status);
+    searches.title.label = trans.__('Searches');
+    searches.addClass('jp-aide-searches-section');
+    this.addWidget(searches);
+
+    const tree = ReactWidget.create(
+      <div className="jp-aide-section jp-aide-tree-section">
+        <SearchHeader model={model} commands={commands} trans={trans} />
+        <MetricChart model={model} trans={trans} />
+        <TreeView model={model} trans={trans} />
+      </div>
+    );
+    tree.title.label = trans.__('Tree');
+    tree.addClass('jp-aide-tree-widget');
+    this.addWidget(tree);
+
+    const detail = ReactWidget.create(
+      <div className="jp-aide-section">
+        <NodeDetail
+          model={model}
+          commands={commands}
+          editorServices={editorServices}
+          trans={trans}
+        />
+      </div>
+    );
+    detail.title.label = trans.__('Node');
+    detail.addClass('jp-aide-detail-widget');
+    this.addWidget(detail);
+
+    // Buttons follow the selection (enabled states of the commands).
+    const changed = () => commands.notifyCommandChanged();
+    model.treeChanged.connect(changed);
+    model.nodeChanged.connect(changed);
+    model.searchesChanged.connect(changed);
   }
 }

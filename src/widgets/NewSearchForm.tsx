@@ -1,0 +1,202 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import * as React from 'react';
+
+import { AideModel } from '../model';
+import { IVariable } from '../tokens';
+
+/** What the form remembers between openings (defaults from the settings). */
+export interface IFormDefaults {
+  steps: number;
+  model: string;
+}
+
+/**
+ * Start a search on the current notebook's kernel: goal, data variables offered by the kernel,
+ * target column, steps and model. The request itself is the model's business.
+ */
+export function NewSearchForm(props: {
+  model: AideModel;
+  trans: TranslationBundle;
+  coders: string[];
+  defaults: IFormDefaults;
+  onDone: () => void;
+}): JSX.Element {
+  const { model, trans } = props;
+  const kernelId = model.kernelId;
+  const [goal, setGoal] = React.useState('');
+  const [variables, setVariables] = React.useState<IVariable[] | null>(null);
+  const [varError, setVarError] = React.useState<string | null>(null);
+  const [data, setData] = React.useState<string[]>([]);
+  const [target, setTarget] = React.useState('');
+  const [steps, setSteps] = React.useState(props.defaults.steps);
+  const [llm, setLlm] = React.useState(props.defaults.model);
+  const [busy, setBusy] = React.useState(false);
+  const [error, setError] = React.useState<string | null>(null);
+
+  React.useEffect(() => {
+    setVariables(null);
+    setVarError(null);
+    if (!kernelId) {
+      return;
+    }
+    let live = true;
+    model.variables(kernelId).then(
+      vars => {
+        if (live) {
+          setVariables(vars);
+          if (vars.length === 1) {
+            setData([vars[0].name]);
+          }
+        }
+      },
+      (e: Error) => live && setVarError(e.message)
+    );
+    return () => {
+      live = false;
+    };
+  }, [kernelId]);
+
+  if (!kernelId) {
+    return (
+      <div className="jp-aide-form jp-aide-empty" data-state="no-kernel">
+        {trans.__(
+          'Open a notebook with a running kernel: the search runs in that kernel and sees its variables.'
+        )}
+      </div>
+    );
+  }
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setBusy(true);
+    setError(null);
+    try {
+      await model.createSearch({
+        kernel_id: kernelId,
+        notebook_path: model.notebookPath ?? undefined,
+        goal: goal.trim(),
+        data: data.length ? data : undefined,
+        target: target.trim() || undefined,
+        steps,
+        model: llm || undefined
+      });
+      props.onDone();
+    } catch (err) {
+      setError((err as Error).message);
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  const toggle = (name: string) =>
+    setData(d => (d.includes(name) ? d.filter(n => n !== name) : [...d, name]));
+
+  return (
+    <form className="jp-aide-form" onSubmit={submit}>
+      <label>
+        {trans.__('Goal and evaluation')}
+        <textarea
+          className="jp-mod-styled"
+          name="goal"
+          rows={3}
+          required
+          value={goal}
+          placeholder={trans.__('predict the diagnosis; metric accuracy')}
+          onChange={e => setGoal(e.target.value)}
+        />
+      </label>
+      <fieldset className="jp-aide-vars">
+        <legend>{trans.__('Data (kernel variables)')}</legend>
+        {varError ? <div className="jp-aide-error">{varError}</div> : null}
+        {variables === null && !varError ? (
+          <div className="jp-aide-muted">{trans.__('Asking the kernel…')}</div>
+        ) : null}
+        {variables?.length === 0 ? (
+          <div className="jp-aide-muted">
+            {trans.__(
+              'No data frames or arrays in the kernel yet: run the cell that loads your data.'
+            )}
+          </div>
+        ) : null}
+        {variables?.map(v => (
+          <label key={v.name} className="jp-aide-var">
+            <input
+              type="checkbox"
+              name="data"
+              value={v.name}
+              checked={data.includes(v.name)}
+              onChange={() => toggle(v.name)}
+            />
+            <code>{v.name}</code>
+            <span className="jp-aide-muted">
+              {v.type}
+              {v.shape
+                ? ` ${Array.isArray(v.shape) ? v.shape.join('×') : v.shape}`
+                : ''}
+            </span>
+          </label>
+        ))}
+      </fieldset>
+      <label>
+        {trans.__('Target column')}
+        <input
+          className="jp-mod-styled"
+          name="target"
+          value={target}
+          onChange={e => setTarget(e.target.value)}
+        />
+      </label>
+      <div className="jp-aide-row">
+        <label>
+          {trans.__('Steps')}
+          <input
+            className="jp-mod-styled"
+            name="steps"
+            type="number"
+            min={1}
+            max={1000}
+            value={steps}
+            onChange={e =>
+              setSteps(Math.max(1, parseInt(e.target.value || '1', 10)))
+            }
+          />
+        </label>
+        <label>
+          {trans.__('Model')}
+          <input
+            className="jp-mod-styled"
+            name="model"
+            value={llm}
+            placeholder={
+              props.coders.includes('openai')
+                ? trans.__('builtin or an LLM name')
+                : 'builtin'
+            }
+            onChange={e => setLlm(e.target.value)}
+          />
+        </label>
+      </div>
+      {error ? (
+        <div className="jp-aide-error" role="alert">
+          {error}
+        </div>
+      ) : null}
+      <div className="jp-aide-row">
+        <button
+          type="button"
+          className="jp-mod-styled jp-mod-reject"
+          onClick={props.onDone}
+        >
+          {trans.__('Cancel')}
+        </button>
+        <button
+          type="submit"
+          className="jp-mod-styled jp-mod-accept"
+          disabled={busy || !goal.trim()}
+        >
+          {busy ? trans.__('Starting…') : trans.__('Start search')}
+        </button>
+      </div>
+    </form>
+  );
+}

@@ -1,0 +1,94 @@
+import { TranslationBundle } from '@jupyterlab/translation';
+import { CommandRegistry } from '@lumino/commands';
+import * as React from 'react';
+
+import { CommandIDs } from '../commands';
+import { AideModel, pausedByKernel } from '../model';
+import { formatMetric, formatSeconds, useSignals } from './hooks';
+
+/** The selected search: goal, status, counts, and its Stop / Pause / Resume buttons. */
+export function SearchHeader(props: {
+  model: AideModel;
+  commands: CommandRegistry;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { model, commands, trans } = props;
+  useSignals(model.searchesChanged, model.treeChanged);
+  const search = model.selectedSearch;
+  if (!search) {
+    return null;
+  }
+  const button = (id: string, label: string) =>
+    commands.isEnabled(id) ? (
+      <button
+        className="jp-mod-styled jp-aide-action"
+        data-command={id}
+        onClick={() => void commands.execute(id)}
+      >
+        {label}
+      </button>
+    ) : null;
+  const counts = search.counts ?? {};
+  return (
+    <div
+      className="jp-aide-search-head"
+      data-search-id={search.id}
+      data-status={search.status}
+    >
+      <div className="jp-aide-search-goal" title={search.goal}>
+        {search.goal}
+      </div>
+      <div className="jp-aide-search-meta">
+        <span className={`jp-aide-badge jp-aide-badge-${search.status}`}>
+          {search.status}
+        </span>
+        <span className="jp-aide-search-steps">
+          {trans.__('%1/%2 steps', search.steps_done, search.steps)}
+        </span>
+        <span>{trans.__('best %1', formatMetric(search.best?.metric))}</span>
+        {search.lower_is_better === null ||
+        search.lower_is_better === undefined ? null : (
+          <span className="jp-aide-muted">
+            {search.lower_is_better
+              ? trans.__('lower is better')
+              : trans.__('higher is better')}
+          </span>
+        )}
+        <span className="jp-aide-muted">
+          {trans.__('%1 good · %2 buggy', counts.good ?? 0, counts.buggy ?? 0)}
+        </span>
+        <span className="jp-aide-muted">{formatSeconds(search.elapsed_s)}</span>
+        {search.model ? (
+          <span className="jp-aide-muted">{search.model}</span>
+        ) : null}
+      </div>
+      {pausedByKernel(search) ? (
+        <div
+          className="jp-aide-warning"
+          data-state="paused-kernel"
+          role="status"
+        >
+          {trans.__(
+            'Paused: its kernel restarted (%1). Re-run the cells that define %2 in the notebook, then Resume. To go on in another notebook, open it and Resume there: the search moves to its kernel.',
+            search.stop_reason ?? '',
+            (search.data ?? []).join(', ') || trans.__('the data')
+          )}
+        </div>
+      ) : search.stop_reason && search.status !== 'running' ? (
+        <div
+          className={
+            search.status === 'failed' ? 'jp-aide-error' : 'jp-aide-muted'
+          }
+        >
+          {search.stop_reason}
+        </div>
+      ) : null}
+      <div className="jp-aide-actions">
+        {button(CommandIDs.stop, trans.__('Stop'))}
+        {button(CommandIDs.pause, trans.__('Pause'))}
+        {button(CommandIDs.resume, trans.__('Resume'))}
+        {button(CommandIDs.deleteSearch, trans.__('Delete'))}
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,148 @@
+/**
+ * The whole loop in Chromium against a real JupyterLab with the builtin coder: start a search from
+ * the panel's form on a notebook's DataFrame, watch the tree grow live, inspect the best node,
+ * promote it and run it, cherry-pick cells, fork with an instruction, stop the search.
+ */
+import { expect, galata, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+
+const NOTEBOOK = 'aide-e2e.ipynb';
+const LOAD_DATA = [
+  'from sklearn.datasets import load_breast_cancer',
+  'df = load_breast_cancer(as_frame=True).frame',
+  'df.shape'
+].join('\n');
+
+/** The notebook's cells, read from its model (windowing may not render all of them). */
+async function notebookCells(
+  page: IJupyterLabPageFixture
+): Promise<Array<{ source: string; errors: number; metadata: any }>> {
+  return page.evaluate((path: string) => {
+    const app = (window as any).jupyterapp;
+    for (const widget of app.shell.widgets('main')) {
+      if (widget.context?.path?.endsWith(path)) {
+        return widget.content.model
+          .toJSON()
+          .cells.map((c: any) => ({
+            source: Array.isArray(c.source) ? c.source.join('') : c.source,
+            metadata: c.metadata,
+            errors: (c.outputs ?? []).filter((o: any) => o.output_type === 'error').length
+          }));
+      }
+    }
+    return [];
+  }, NOTEBOOK);
+}
+
+async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
+  await page.evaluate(() => (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel'));
+}
+
+test.use({ autoGoto: true });
+
+test.describe('AIDE search from the panel', () => {
+  test.setTimeout(Number(process.env.AIDE_E2E_TIMEOUT ?? 600_000));
+
+  test('start, watch live, inspect, promote, cherry-pick, fork, stop', async ({ page }) => {
+    const errors: string[] = [];
+    page.on('pageerror', error => errors.push(error.message));
+
+    await page.notebook.createNew(NOTEBOOK);
+    await page.notebook.setCell(0, 'code', LOAD_DATA);
+    await page.notebook.runCell(0);
+    await expect(page.locator('.jp-OutputArea-output').first()).toContainText('569');
+
+    await openPanel(page);
+    const panel = page.locator('#aide-jupyter-panel');
+    await expect(panel.locator('.jp-aide-status')).toHaveAttribute('data-state', 'ready');
+    await page.evaluate(() => (window as any).jupyterapp.commands.execute('aide-jupyter:new-search'));
+
+    const form = panel.locator('form.jp-aide-form');
+    await form.locator('textarea[name="goal"]').fill('predict the diagnosis (target); metric accuracy');
+    const dfBox = form.locator('input[name="data"][value="df"]');
+    await expect(dfBox).toBeVisible({ timeout: 30_000 });
+    await dfBox.check();
+    await form.locator('input[name="target"]').fill('target');
+    await form.locator('input[name="steps"]').fill('30');
+    await form.locator('input[name="model"]').fill('builtin');
+    await form.getByRole('button', { name: 'Start search' }).click({ timeout: 15_000 });
+    await expect(form).toHaveCount(0, { timeout: 30_000 });
+
+    // The tree grows from live events (no reload, no polling in the panel).
+    const head = panel.locator('.jp-aide-search-head');
+    await expect(head).toBeVisible();
+    const nodes = panel.locator('.jp-aide-tree .jp-aide-node');
+    await expect(nodes.first()).toBeVisible({ timeout: 60_000 });
+    const firstCount = await nodes.count();
+    await expect(panel.locator('.jp-aide-node[data-state="good"]').first()).toBeVisible({ timeout: 180_000 });
+    await expect.poll(() => nodes.count(), { timeout: 120_000 }).toBeGreaterThan(Math.max(firstCount, 2));
+    await expect(panel.locator('svg.jp-aide-chart circle').first()).toBeVisible();
+
+    // Select the best node: its code in CodeMirror, its output, its diff section.
+    await panel.locator('.jp-aide-node.jp-aide-best').click();
+    const detail = panel.locator('.jp-aide-detail');
+    await expect(detail).toBeVisible({ timeout: 30_000 });
+    const bestId = await detail.getAttribute('data-node-id');
+    expect(bestId).toBeTruthy();
+    await expect(detail.locator('.jp-aide-cell .cm-editor').first()).toBeVisible();
+    await expect(detail.locator('.jp-aide-diff-section')).toBeVisible();
+    const cellCount = await detail.locator('.jp-aide-cell').count();
+    expect(cellCount).toBeGreaterThan(0);
+
+    // Promote into the notebook, below the active cell (the data cell), and run everything.
+    const before = (await notebookCells(page)).length;
+    await detail.getByRole('button', { name: 'Promote' }).click();
+    await expect.poll(async () => (await notebookCells(page)).length).toBe(before + cellCount);
+    const promoted = await notebookCells(page);
+    const fromBest = promoted.filter(c => c.metadata.aide_origin?.node_id === bestId);
+    expect(fromBest).toHaveLength(cellCount);
+    await page.notebook.run();
+    await page.notebook.waitForRun();
+    const ran = await notebookCells(page);
+    expect(ran.reduce((n, c) => n + c.errors, 0)).toBe(0);
+
+    // Back to the panel: cherry-pick two cells of a node that has at least two.
+    await openPanel(page);
+    const boxes = detail.locator('.jp-aide-cell input[type="checkbox"]');
+    if (cellCount >= 2) {
+      await boxes.nth(0).check();
+      await boxes.nth(1).check();
+      const n0 = (await notebookCells(page)).length;
+      await detail.getByRole('button', { name: 'Insert 2 ticked' }).click();
+      await expect.poll(async () => (await notebookCells(page)).length).toBe(n0 + 2);
+      await openPanel(page);
+    }
+
+    // Fork the best node with an instruction: the child appears in the tree and shows a diff.
+    await detail.locator('.jp-aide-fork-section > summary').click();
+    await detail.locator('textarea[name="instruction"]').fill('use more trees');
+    await detail.getByRole('button', { name: /Fork: run as a child node/ }).click();
+    const child = panel
+      .locator('.jp-aide-node.jp-mod-selected')
+      .filter({ has: page.locator('.jp-aide-node-stage', { hasText: /^fork$/ }) });
+    await expect(child).toBeVisible({ timeout: 30_000 });
+    const childId = await child.getAttribute('data-node-id');
+    expect(childId).not.toBe(bestId);
+    await expect(child.locator('.jp-aide-node-stage')).toHaveText('fork');
+
+    // Screenshots of the panel, light then dark (AIDE_SCREENSHOT_DIR=../docs/images).
+    const shots = process.env.AIDE_SCREENSHOT_DIR;
+    if (shots) {
+      await panel.locator('.jp-aide-node.jp-aide-best').click();
+      await expect(detail.locator('.jp-aide-cell .cm-editor').first()).toBeVisible();
+      await page.screenshot({ path: `${shots}/panel-light.png` });
+      await page.theme.setDarkTheme();
+      await page.screenshot({ path: `${shots}/panel-dark.png` });
+      await page.theme.setLightTheme();
+    }
+
+    // Stop the search from the panel.
+    const stop = head.getByRole('button', { name: 'Stop' });
+    if (await stop.isVisible()) {
+      await stop.click();
+    }
+    await expect(head).toHaveAttribute('data-status', /stopp|done/, { timeout: 60_000 });
+    expect(errors).toEqual([]);
+  });
+});
+
+export { galata };
