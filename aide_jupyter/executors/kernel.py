@@ -12,9 +12,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
 import time
 from typing import Any
 
+import zmq
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 
@@ -34,6 +36,9 @@ _RESULT_FIELDS = (
     "exit_code",
     "detail",
 )
+# The readers re-check their socket at least this often even without a wake-up from the loop
+# (a backstop for lost ZMQ_FD edges; see `_send`).
+READ_RECHECK_S = 2.0
 
 
 class KernelExecutor:
@@ -136,7 +141,9 @@ class KernelExecutor:
         getter = getattr(self._client, f"get_{channel}_msg")
         while True:
             try:
-                msg = await getter()
+                msg = await getter(timeout=READ_RECHECK_S)
+            except queue.Empty:
+                continue  # nothing arrived; the timed-out poll re-checked the socket itself
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -189,11 +196,25 @@ class KernelExecutor:
         msg = self._client.session.msg(msg_type, content)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._replies[msg["header"]["msg_id"]] = fut
-        getattr(self._client, f"{channel}_channel").send(msg)
+        self._send(channel, msg)
         try:
             return await asyncio.wait_for(fut, timeout)
         finally:
             self._replies.pop(msg["header"]["msg_id"], None)
+
+    def _send(self, channel: str, msg: dict[str, Any]) -> None:
+        """Send, then re-arm the channel's reader in case the send swallowed its wake-up.
+
+        `Session.send` writes through a plain (non-asyncio) shadow of the channel's socket. That
+        zmq_send also processes the socket's pending commands, which consumes the edge of its
+        ZMQ_FD: a reply that arrived for another task in the same moment then sits in the socket
+        while the reader's poll never wakes (two searches sharing this executor hung for good).
+        The asyncio socket's `get(EVENTS)` reschedules the reader if a message is waiting.
+        """
+        assert self._client is not None
+        chan = getattr(self._client, f"{channel}_channel")
+        chan.send(msg)
+        chan.socket.get(zmq.EVENTS)
 
     async def _execute(
         self, code: str, expressions: dict[str, str] | None = None, timeout: float | None = None

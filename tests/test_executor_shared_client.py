@@ -1,0 +1,89 @@
+"""One KernelExecutor shared by concurrent callers (two searches on one kernel) against a real
+kernel: a reply that lands while another caller sends on the same channel must still arrive."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from jupyter_client.manager import KernelManager
+
+from aide_jupyter.executors import KernelExecutor
+from aide_jupyter.executors import kernel as kernel_module
+from tests.support_executor import USER_SETUP
+
+pytestmark = pytest.mark.timeout(120)
+
+
+@pytest.fixture(scope="module")
+def user_kernel() -> Iterator[dict]:
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    client = km.blocking_client()
+    client.start_channels()
+    client.wait_for_ready(timeout=60)
+    reply = client.execute_interactive(USER_SETUP, store_history=False, timeout=60)
+    assert reply["content"]["status"] == "ok"
+    client.stop_channels()
+    yield km.get_connection_info(session=False)
+    km.shutdown_kernel(now=True)
+
+
+def _expression_request(ex: KernelExecutor, expr: str) -> tuple[dict[str, Any], asyncio.Future]:
+    """An execute_request registered for its reply, as `_request` does, but not yet sent."""
+    assert ex._client is not None
+    content = {"code": "", "silent": True, "store_history": False, "user_expressions": {"r": expr}}
+    msg = ex._client.session.msg("execute_request", content)
+    fut: asyncio.Future = asyncio.get_running_loop().create_future()
+    ex._replies[msg["header"]["msg_id"]] = fut
+    return msg, fut
+
+
+@pytest.mark.parametrize("send", ["executor", "raw"])
+async def test_reply_arriving_during_another_send_is_not_lost(
+    user_kernel: dict, monkeypatch: pytest.MonkeyPatch, send: str
+) -> None:
+    """Caller A waits for a reply; it lands while the loop is busy; caller B then sends on the
+    same shell socket before the loop looks at it. That send eats the socket's wake-up edge:
+    `_send` must re-arm the reader ("executor"), and the reader's periodic re-check must catch
+    a send that bypasses it ("raw", e.g. a future code path)."""
+    monkeypatch.setattr(kernel_module, "READ_RECHECK_S", 60.0 if send == "executor" else 0.5)
+    ex = KernelExecutor(user_kernel)
+    try:
+        await ex.start()
+        await asyncio.sleep(0.3)  # the readers are idle in their polls (with the patched re-check)
+        first = asyncio.ensure_future(ex._execute("", {"r": "6 * 7"}, timeout=60))
+        await asyncio.sleep(0)  # A's request is on the wire
+        time.sleep(1.0)  # the loop is busy (a journal fsync, say) while A's reply lands
+        msg, second = _expression_request(ex, "len(df)")
+        if send == "executor":
+            ex._send("shell", msg)
+        else:
+            ex._client.shell_channel.send(msg)  # type: ignore[union-attr]
+        reply = await asyncio.wait_for(first, 10)  # before the fix: never (the search hung)
+        assert reply["content"]["user_expressions"]["r"]["data"]["text/plain"] == "42"
+        other = await asyncio.wait_for(second, 10)
+        assert other["content"]["user_expressions"]["r"]["data"]["text/plain"] == "1000"
+    finally:
+        await ex.close()
+
+
+async def test_two_callers_share_one_executor(
+    user_kernel: dict, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two searches' worth of interleaved requests on one executor all get their replies."""
+    monkeypatch.setattr(kernel_module, "READ_RECHECK_S", 60.0)  # no backstop: no lost reply
+    ex = KernelExecutor(user_kernel)
+
+    async def caller() -> None:
+        for _ in range(25):
+            names = [v["name"] for v in await ex.list_variables()]
+            assert "df" in names
+
+    try:
+        await asyncio.wait_for(asyncio.gather(caller(), caller(), caller()), 60)
+    finally:
+        await ex.close()
