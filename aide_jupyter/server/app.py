@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Bool, Dict, Float, Int, List, Unicode
+from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from .. import __version__
 from ..coders import Coder, make_coder
@@ -92,6 +92,16 @@ class AideExtension(ExtensionApp):
         ),
     )
     memory_limit_mb = Int(0, config=True, help="Address-space limit per node in MB; 0: none.")
+    executor_mode = Enum(
+        ["auto", "fork", "spawn"],
+        "auto",
+        config=True,
+        help=(
+            "How the kernel runs a node: fork (a copy-on-write child of the kernel), spawn (a fresh "
+            "interpreter with the named data pickled), or auto (fork on Linux unless CUDA is "
+            "initialised in the kernel)."
+        ),
+    )
     price_table = Dict(
         {},
         config=True,
@@ -196,6 +206,7 @@ class AideExtension(ExtensionApp):
             lambda kernel_id: km.get_kernel(kernel_id).get_connection_info(),
             parallel=self.kernel_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
+            mode=self.executor_mode,
         )
         event_logger = getattr(self.serverapp, "event_logger", None)
         self.manager = SearchManager(

@@ -31,10 +31,12 @@ class KernelPool:
         *,
         parallel: int,
         memory_limit_mb: int | None,
+        mode: str = "auto",
     ) -> None:
         self._connection_info = connection_info
         self.parallel = parallel
         self.memory_limit_mb = memory_limit_mb
+        self.mode = mode
         self._executors: dict[str, KernelExecutor] = {}
 
     def get(self, kernel_id: str) -> KernelExecutor:
@@ -44,6 +46,7 @@ class KernelPool:
                 self._connection_info(kernel_id),
                 parallel=self.parallel,
                 memory_limit_mb=self.memory_limit_mb,
+                mode=self.mode,
                 request_timeout_s=REQUEST_TIMEOUT_S,
             )
             self._executors[kernel_id] = executor
