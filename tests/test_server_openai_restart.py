@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from aide_jupyter.journal import JournalWriter
+from aide_jupyter.journal import JournalWriter, load_journal
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from tests.support_engine.fake_openai import FakeOpenAI, code_reply, completion
 from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
@@ -68,7 +68,14 @@ def jp_root_dir(tmp_path):
     """A root holding a paused search's journal (as a stopped server left it) and a bad one."""
     root = tmp_path / "root_dir"
     runs = root / "proj" / "aide-runs"
-    info = SearchInfo(id="20260101-000000-abcd", goal="predict label", data=["df"], target="label")
+    info = SearchInfo(
+        id="20260101-000000-abcd",
+        goal="predict label",
+        data=["df"],
+        target="label",
+        notebook_path="proj/analysis.ipynb",
+        kernel_id="kernel-of-the-old-server",
+    )
     info.config = {"steps": 3, "model": "builtin", "policy": "greedy", "seed": 1}
     info.status = "running"  # the server died while it ran
     journal = Journal()
@@ -103,7 +110,12 @@ async def test_a_new_server_lists_old_searches_and_resumes_one(jp_fetch, jp_serv
     assert [s["id"] for s in listing["searches"]] == ["20260101-000000-abcd"]
     old = listing["searches"][0]
     assert old["status"] == "paused" and "server stopped" in old["stop_reason"]
-    assert old["run_dir"] == "proj/aide-runs/20260101-000000-abcd" and old["kernel_id"] is None
+    assert old["run_dir"] == "proj/aide-runs/20260101-000000-abcd"
+    # The journal remembers the notebook and the kernel the search last ran on.
+    assert old["notebook_path"] == "proj/analysis.ipynb"
+    assert old["kernel_id"] == "kernel-of-the-old-server"
+    code, refused = await api(jp_fetch, "searches", old["id"], "resume", method="POST", body={})
+    assert code == 400 and refused["field"] == "kernel_id", refused
     kernel_id = await start_kernel(jp_fetch)
     await run_code(jp_serverapp, kernel_id, FRAME_CODE)
     code, summary = await api(
@@ -113,3 +125,6 @@ async def test_a_new_server_lists_old_searches_and_resumes_one(jp_fetch, jp_serv
     done = await wait_search(jp_fetch, old["id"], lambda d: d["status"] == "done", 90)
     assert [n["step"] for n in done["nodes"]] == [0, 1, 2]
     assert done["nodes"][0]["id"] == "n0"
+    assert done["kernel_id"] == kernel_id
+    reloaded, _ = load_journal(jp_serverapp.root_dir + "/" + done["journal_path"])
+    assert reloaded.kernel_id == kernel_id and reloaded.notebook_path == "proj/analysis.ipynb"

@@ -107,6 +107,8 @@ class SearchInfo:
     data: list[str] = field(default_factory=list)
     data_dir: str | None = None
     target: str | None = None
+    notebook_path: str | None = None  # the notebook the search works for (server-root relative)
+    kernel_id: str | None = None  # the kernel it last ran on
     config: dict[str, Any] = field(default_factory=dict)
     status: str = "queued"
     stop_reason: str | None = None

@@ -135,10 +135,10 @@ class SearchManager:
             data=req.data,
             data_dir=str(req.data_dir) if req.data_dir else None,
             target=req.target,
+            notebook_path=req.notebook_path,
+            kernel_id=req.kernel_id,
         )
-        rec = SearchRecord(
-            info, Journal(), config, run_dir, self.root, req.kernel_id, req.notebook_path
-        )
+        rec = SearchRecord(info, Journal(), config, run_dir, self.root)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)

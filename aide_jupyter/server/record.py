@@ -24,8 +24,6 @@ class SearchRecord:
     config: SearchConfig
     run_dir: Path
     root: Path
-    kernel_id: str | None = None
-    notebook_path: str | None = None
     loop: SearchLoop | None = None
     writer: JournalWriter | None = None
     task: asyncio.Task[None] | None = None
@@ -38,6 +36,19 @@ class SearchRecord:
     @property
     def id(self) -> str:
         return self.info.id
+
+    @property
+    def kernel_id(self) -> str | None:
+        """Kept in the journal's search metadata, so a restarted server still knows it."""
+        return self.info.kernel_id
+
+    @kernel_id.setter
+    def kernel_id(self, value: str | None) -> None:
+        self.info.kernel_id = value
+
+    @property
+    def notebook_path(self) -> str | None:
+        return self.info.notebook_path
 
     @property
     def active(self) -> bool:
