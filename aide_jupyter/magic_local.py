@@ -15,14 +15,12 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
 from aide_jupyter.executors import runner as runner_mod
+from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.search.executor import ExecRequest, ExecResult
-
-_RESULT_FIELDS = tuple(f.name for f in fields(ExecResult))
 
 
 class _DirectRunner(runner_mod.Runner):
@@ -89,18 +87,14 @@ class InKernelExecutor:
         self.mode = mode
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
-        return {
-            "node_id": request.node_id,
-            "code": request.code,
-            "workdir": request.workdir,
-            "timeout_s": float(request.timeout_s),
-            "memory_limit_mb": request.memory_limit_mb or self.memory_limit_mb,
-            "data_names": list(request.data_names),
-            "mode": self.mode,
-            "threads": max(1, (os.cpu_count() or 1) // self.parallel),
-            "max_procs": self.max_procs,
-            "max_output_bytes": self.max_output_chars,
-        }
+        return launch_spec(
+            request,
+            mode=self.mode,
+            threads=max(1, (os.cpu_count() or 1) // self.parallel),
+            memory_limit_mb=self.memory_limit_mb,
+            max_procs=self.max_procs,
+            max_output_bytes=self.max_output_chars,
+        )
 
     async def run(self, request: ExecRequest) -> ExecResult:
         runner = shared_runner()
@@ -123,9 +117,7 @@ class InKernelExecutor:
         finally:
             runner.unsubscribe(token)
             runner.op_forget(self.namespace, [seq])
-        values = {k: raw[k] for k in _RESULT_FIELDS if raw.get(k) is not None}
-        values.setdefault("output", "")
-        return ExecResult(**values)
+        return result_from_runner(raw)
 
     async def close(self) -> None:
         """Nothing to release: the runner and its thread belong to the kernel."""

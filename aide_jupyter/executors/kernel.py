@@ -21,21 +21,12 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 
 from aide_jupyter.executors import protocol
+from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
 
 log = logging.getLogger(__name__)
 
 NOTICE_TYPE = "aide_runner_notice"
-_RESULT_FIELDS = (
-    "output",
-    "exit_cause",
-    "exc_type",
-    "exc_traceback",
-    "exec_time_s",
-    "peak_mem_mb",
-    "exit_code",
-    "detail",
-)
 # The readers re-check their socket at least this often even without a wake-up from the loop
 # (a backstop for lost ZMQ_FD edges; see `_send`).
 READ_RECHECK_S = 2.0
@@ -285,22 +276,17 @@ class KernelExecutor:
             finally:
                 self._waiters.pop(seq, None)
             self._to_forget.append(seq)  # sent with the next launch: no extra round trip
-            return _to_result(result)
+            return result_from_runner(result)
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
-        threads = self.threads_per_node or max(1, self._cpus // self.parallel)
-        return {
-            "node_id": request.node_id,
-            "code": request.code,
-            "workdir": request.workdir,
-            "timeout_s": float(request.timeout_s),
-            "memory_limit_mb": request.memory_limit_mb or self.memory_limit_mb,
-            "data_names": list(request.data_names),
-            "mode": self.mode,
-            "threads": threads,
-            "max_procs": self.max_procs,
-            "max_output_bytes": self.max_output_chars,
-        }
+        return launch_spec(
+            request,
+            mode=self.mode,
+            threads=self.threads_per_node or max(1, self._cpus // self.parallel),
+            memory_limit_mb=self.memory_limit_mb,
+            max_procs=self.max_procs,
+            max_output_bytes=self.max_output_chars,
+        )
 
     async def _wait(
         self, seq: int, fut: asyncio.Future[dict[str, Any]], timeout_s: float
@@ -392,9 +378,3 @@ class KernelExecutor:
             self._installed_preview = None  # e.g. the kernel restarted: reinstall next time
             raise
         return answer["value"]
-
-
-def _to_result(raw: dict[str, Any]) -> ExecResult:
-    fields = {k: raw.get(k) for k in _RESULT_FIELDS if raw.get(k) is not None}
-    fields.setdefault("output", "")
-    return ExecResult(**fields)

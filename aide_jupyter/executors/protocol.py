@@ -9,8 +9,11 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+from dataclasses import fields
 from pathlib import Path
 from typing import Any
+
+from aide_jupyter.search.executor import ExecRequest, ExecResult
 
 RUNNER_FILENAME = "<aide_runner>"
 PREVIEW_FILENAME = "<aide_preview>"
@@ -65,3 +68,37 @@ def parse_expression(reply: dict[str, Any], key: str = "r") -> tuple[dict[str, A
     if expr.get("status") != "ok":
         return None, f"{expr.get('ename', 'error')}: {expr.get('evalue', '')}"
     return json.loads(expr["data"]["text/plain"]), ""
+
+
+_RESULT_FIELDS = tuple(f.name for f in fields(ExecResult))
+
+
+def launch_spec(
+    request: ExecRequest,
+    *,
+    mode: str,
+    threads: int,
+    memory_limit_mb: int | None,
+    max_procs: int,
+    max_output_bytes: int,
+) -> dict[str, Any]:
+    """The runner's launch spec for one node (the same for a remote and an in-process runner)."""
+    return {
+        "node_id": request.node_id,
+        "code": request.code,
+        "workdir": request.workdir,
+        "timeout_s": float(request.timeout_s),
+        "memory_limit_mb": request.memory_limit_mb or memory_limit_mb,
+        "data_names": list(request.data_names),
+        "mode": mode,
+        "threads": threads,
+        "max_procs": max_procs,
+        "max_output_bytes": max_output_bytes,
+    }
+
+
+def result_from_runner(raw: dict[str, Any]) -> ExecResult:
+    """The runner's result dict as an ExecResult (unknown keys dropped, output never None)."""
+    values = {k: raw[k] for k in _RESULT_FIELDS if raw.get(k) is not None}
+    values.setdefault("output", "")
+    return ExecResult(**values)
