@@ -62,7 +62,7 @@ Options of optimize:
   --eval TEXT             how solutions are evaluated, if not in the goal
 
 Steer searches (SEARCH_ID defaults to the last one started here):
-  %aide status [SEARCH_ID]      a snapshot of the progress
+  %aide status [SEARCH_ID]      the progress, updating until the search ends
   %aide stop [SEARCH_ID]        no new nodes; running ones finish
   %aide pause [SEARCH_ID]       like stop, but resume continues it
   %aide resume [SEARCH_ID]      continue a paused search
@@ -90,6 +90,7 @@ class _State:
     last_id: str | None = None
     local: dict[str, Any] = field(default_factory=dict)  # id -> LocalSearch
     trackers: dict[str, Tracker] = field(default_factory=dict)
+    watchers: list[Tracker] = field(default_factory=list)  # `status` displays, until they end
     server: Server | None = None
 
 
@@ -193,15 +194,23 @@ class AideMagics(Magics):
         self.state.last_id = sid
         self._track(sid, summary, lambda: server.request("GET", f"aide/searches/{sid}", timeout=5))
 
-    def _track(self, sid: str, summary: dict[str, Any], fetch: Any) -> None:
-        """Show the progress display and refresh it from a daemon thread."""
-        old = self.state.trackers.pop(sid, None)
-        if old is not None:
-            old.stop()
+    def _track(self, sid: str, summary: dict[str, Any], fetch: Any, *, main: bool = True) -> None:
+        """Show a progress display and refresh it from a daemon thread until the search ends.
+
+        `main`: the display of `optimize`/`resume`, one per search (a new one replaces it); other
+        displays (`status`) refresh on their own, so none of them goes stale on screen."""
+        if main:
+            old = self.state.trackers.pop(sid, None)
+            if old is not None:
+                old.stop()
         handle = display(bundle(summary), raw=True, display_id=True)
         if handle is None or summary.get("status") in TERMINAL:
             return
-        self.state.trackers[sid] = Tracker(fetch, handle).start()
+        tracker = Tracker(fetch, handle).start()
+        if main:
+            self.state.trackers[sid] = tracker
+        else:
+            self.state.watchers = [t for t in self.state.watchers if t.alive] + [tracker]
 
     def _optimize_local(self, args: OptimizeArgs, why: str) -> None:
         from aide_jupyter.coders import CoderError, make_coder
@@ -264,10 +273,17 @@ class AideMagics(Magics):
     # ---- status / stop / pause / resume --------------------------------------------------------
 
     def _status_remote(self, sid: str, cmd: Command) -> None:
-        display(bundle(self._remote().request("GET", f"aide/searches/{sid}")), raw=True)
+        server = self._remote()
+        summary = server.request("GET", f"aide/searches/{sid}")
+        self._track(
+            sid,
+            summary,
+            lambda: server.request("GET", f"aide/searches/{sid}", timeout=5),
+            main=False,
+        )
 
     def _status_local(self, search: Any, cmd: Command) -> None:
-        display(bundle(search.summary()), raw=True)
+        self._track(search.id, search.summary(), search.summary, main=False)
 
     def _stop_remote(self, sid: str, cmd: Command) -> None:
         summary = self._remote().request("POST", f"aide/searches/{sid}/{cmd.name}", {})

@@ -316,6 +316,12 @@ def test_list_and_status_show_server_searches(
     assert out.startswith("AIDE search s1") and "running" in out
     out, _, _ = aide(shell, capsys, "status")
     assert "AIDE search s1" in out and "journal: aide-runs/s1/journal.ipynb" in out
+    # The status display is live too: it follows the search until it ends, then its thread stops.
+    state = shell.magics_manager.registry["AideMagics"].state
+    watcher = state.watchers[-1]
+    fake.searches["s1"]["status"] = "done"
+    watcher.join(timeout=10)
+    assert not watcher.alive and watcher.last is not None and watcher.last["status"] == "done"
 
 
 # ---- progress rendering ------------------------------------------------------------------------
