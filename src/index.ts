@@ -114,6 +114,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
       follow(tracker.currentWidget);
     }
 
+    // The event websocket reconnects silently and may drop events meanwhile: while a search is
+    // active, the model fetches it again now and then, and when the window gets the focus back.
+    model.startResync();
+    window.addEventListener('focus', () => void model.resync(2000));
+
     void model.refresh();
   }
 };

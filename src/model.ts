@@ -47,6 +47,21 @@ export function pausedByKernel(search: ISearchSummary): boolean {
   );
 }
 
+/** Statuses in which a search still changes (its events matter). */
+const ACTIVE_STATUSES: ReadonlySet<string> = new Set([
+  'queued',
+  'running',
+  'stopping'
+]);
+
+/** Is the search still changing? */
+export function isActive(search: ISearchSummary | null | undefined): boolean {
+  return ACTIVE_STATUSES.has(search?.status ?? '');
+}
+
+/** How often an active search is fetched again, in case the event websocket dropped events. */
+export const RESYNC_INTERVAL_MS = 10_000;
+
 /** The state of the node detail pane. */
 export type DetailState =
   | { kind: 'none' }
@@ -345,6 +360,7 @@ export class AideModel {
   applyEvent(event: SearchEvent): void {
     switch (event.kind) {
       case 'search': {
+        this._bumpSeq(event.search_id);
         this._searches.set(event.search_id, {
           ...this._searches.get(event.search_id),
           ...event.search
@@ -371,6 +387,7 @@ export class AideModel {
         break;
       }
       case 'removed': {
+        this._bumpSeq(event.search_id);
         this._searches.delete(event.search_id);
         if (event.search_id === this._selectedId) {
           this._clearSelection();
@@ -395,6 +412,7 @@ export class AideModel {
       method: 'POST',
       body: JSON.stringify(request)
     });
+    this._bumpSeq(search.id);
     this._searches.set(search.id, search);
     this._reorder();
     await this.selectSearch(search.id);
@@ -449,8 +467,122 @@ export class AideModel {
     }
   }
 
+  /**
+   * Catch up with what the events may have missed (the event websocket reconnects silently):
+   * while a search is active, GET the summaries, and the selected search's nodes when it is
+   * active. Cheap: does nothing when no search is active, or when the last catch-up is more
+   * recent than `minGapMs`. Summaries changed by an event during the GET keep the event's
+   * version; nodes merge like events (a finished node never goes back to running).
+   * Returns true when it asked the server.
+   */
+  async resync(minGapMs = 0): Promise<boolean> {
+    const now = Date.now();
+    if (
+      this._resyncing ||
+      this._state.kind !== 'ready' ||
+      now - this._lastResync < minGapMs
+    ) {
+      return false;
+    }
+    const selectedId = this._selectedId;
+    const selectedActive = isActive(this.selectedSearch);
+    if (!selectedActive && !this.searches.some(isActive)) {
+      return false;
+    }
+    this._resyncing = true;
+    this._lastResync = now;
+    const seq = new Map(this._eventSeq);
+    const unchanged = (id: string) =>
+      (seq.get(id) ?? 0) === (this._eventSeq.get(id) ?? 0);
+    const selectToken = this._selectToken;
+    try {
+      const [list, detail] = await Promise.all([
+        this._request<{ searches: ISearchSummary[] }>('searches'),
+        selectedActive && selectedId
+          ? this._request<ISearchDetail>(
+              `searches/${encodeURIComponent(selectedId)}`
+            )
+          : Promise.resolve(null)
+      ]);
+      const listed = new Set<string>();
+      for (const search of list.searches) {
+        listed.add(search.id);
+        if (unchanged(search.id)) {
+          this._searches.set(search.id, search);
+        }
+      }
+      for (const id of Array.from(this._searches.keys())) {
+        if (!listed.has(id) && unchanged(id)) {
+          this._searches.delete(id);
+        }
+      }
+      if (this._selectedId && !this._searches.has(this._selectedId)) {
+        this._clearSelection();
+      }
+      let treeChanged = false;
+      if (
+        detail &&
+        selectToken === this._selectToken &&
+        detail.id === this._selectedId &&
+        this._tree &&
+        !this._pending
+      ) {
+        const { nodes, ...summary } = detail;
+        if (unchanged(detail.id)) {
+          this._searches.set(detail.id, summary);
+        }
+        for (const node of nodes) {
+          treeChanged =
+            this._applyToTree({
+              kind: 'node',
+              search_id: detail.id,
+              node
+            }) || treeChanged;
+        }
+        treeChanged =
+          this._tree.setLowerIsBetter(
+            this._searches.get(detail.id)?.lower_is_better
+          ) || treeChanged;
+      }
+      this._reorder();
+      if (treeChanged) {
+        this._treeChanged.emit();
+      }
+    } catch {
+      // The server is unreachable for now: the next tick tries again, quietly.
+    } finally {
+      this._resyncing = false;
+    }
+    return true;
+  }
+
+  /** Call `resync` every `intervalMs` while the page is visible; `stopResync` ends it. */
+  startResync(intervalMs = RESYNC_INTERVAL_MS): void {
+    this.stopResync();
+    this._resyncTimer = setInterval(() => {
+      if (
+        typeof document === 'undefined' ||
+        document.visibilityState !== 'hidden'
+      ) {
+        void this.resync();
+      }
+    }, intervalMs);
+  }
+
+  stopResync(): void {
+    if (this._resyncTimer !== null) {
+      clearInterval(this._resyncTimer);
+      this._resyncTimer = null;
+    }
+  }
+
   dispose(): void {
+    this.stopResync();
     Signal.clearData(this);
+  }
+
+  private _bumpSeq(id: string): void {
+    this._eventSeq.set(id, (this._eventSeq.get(id) ?? 0) + 1);
   }
 
   private async _fetchDetail(search: string, id: string): Promise<void> {
@@ -570,5 +702,9 @@ export class AideModel {
   private _detail: DetailState = { kind: 'none' };
   private _picked: ReadonlySet<number> = new Set();
   private _formOpen = false;
+  private _resyncing = false;
+  private _lastResync = 0;
+  private _resyncTimer: ReturnType<typeof setInterval> | null = null;
+  private readonly _eventSeq = new Map<string, number>();
   private readonly _formChanged = new Signal<this, boolean>(this);
 }

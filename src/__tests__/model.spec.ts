@@ -389,3 +389,104 @@ describe('AideModel tree and events', () => {
     expect(Array.from(model.collapsed)).toEqual(['a']);
   });
 });
+
+describe('AideModel resync (events missed while the websocket reconnected)', () => {
+  it('does nothing while no search is active', async () => {
+    routes['GET /aide/searches'] = () => [
+      200,
+      { searches: [summary('s1', { status: 'done' })] }
+    ];
+    const model = new AideModel(settings());
+    await model.refresh();
+    calls.length = 0;
+    expect(await model.resync()).toBe(false);
+    expect(calls).toEqual([]);
+  });
+
+  it('catches up the list and the selected tree; events during the GET win', async () => {
+    let searches = [summary('s1'), summary('s2', { kernel_id: 'k2' })];
+    let nodes = [node('a', 0, null, { status: 'running', metric: null })];
+    routes['GET /aide/searches'] = () => [200, { searches }];
+    routes['GET /aide/searches/s1'] = () => [200, { ...searches[0], nodes }];
+    const model = new AideModel(settings());
+    await model.refresh();
+    await model.selectSearch('s1');
+    expect(model.tree!.size).toBe(1);
+
+    // Meanwhile (no events reached the panel): 'a' finished, 'b' ran, s2 was deleted.
+    searches = [summary('s1', { steps_done: 2 })];
+    nodes = [node('a', 0, null), node('b', 1, 'a', { metric: 0.9 })];
+    let treeSignals = 0;
+    model.treeChanged.connect(() => treeSignals++);
+    calls.length = 0;
+    expect(await model.resync()).toBe(true);
+    expect(calls.map(c => c.url.split('?')[0]).sort()).toEqual([
+      '/aide/searches',
+      '/aide/searches/s1'
+    ]);
+    expect(model.tree!.get('a')!.status).toBe('done');
+    expect(model.tree!.bestId).toBe('b');
+    expect(treeSignals).toBeGreaterThan(0);
+    expect(model.selectedSearch!.steps_done).toBe(2);
+    expect(model.searches.map(s => s.id)).toEqual(['s1']);
+
+    // A stale answer never moves a finished node back to running, and an event that arrives
+    // during the GET is newer than the GET's answer.
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>(resolve => (release = resolve));
+    routes['GET /aide/searches'] = async () => {
+      await gate;
+      return [200, { searches: [summary('s1', { steps_done: 2 })] }];
+    };
+    nodes = [node('a', 0, null, { status: 'running', metric: null })];
+    const pending = model.resync();
+    model.applyEvent({
+      kind: 'search',
+      search_id: 's1',
+      search: summary('s1', { status: 'done', steps_done: 3 })
+    });
+    release();
+    expect(await pending).toBe(true);
+    expect(model.selectedSearch!.status).toBe('done');
+    expect(model.selectedSearch!.steps_done).toBe(3);
+    expect(model.tree!.get('a')!.status).toBe('done');
+    // Nothing active any more: no more requests.
+    calls.length = 0;
+    expect(await model.resync()).toBe(false);
+    expect(calls).toEqual([]);
+  });
+
+  it('honours the minimum gap, and ticks on a timer until stopped', async () => {
+    routes['GET /aide/searches'] = () => [200, { searches: [summary('s1')] }];
+    const model = new AideModel(settings());
+    await model.refresh();
+    expect(await model.resync()).toBe(true);
+    expect(await model.resync(60_000)).toBe(false);
+    calls.length = 0;
+    model.startResync(10);
+    await new Promise<void>(resolve => {
+      const check = setInterval(() => {
+        if (calls.length >= 2) {
+          clearInterval(check);
+          resolve();
+        }
+      }, 5);
+    });
+    model.dispose();
+    const after = calls.length;
+    await new Promise(resolve => setTimeout(resolve, 50));
+    expect(calls.length).toBe(after);
+  });
+
+  it('keeps quiet when the server is unreachable', async () => {
+    routes['GET /aide/searches'] = () => [200, { searches: [summary('s1')] }];
+    const model = new AideModel(settings());
+    await model.refresh();
+    const errors: string[] = [];
+    model.errorOccurred.connect((_, m) => errors.push(m));
+    routes['GET /aide/searches'] = () => [500, { message: 'down' }];
+    expect(await model.resync()).toBe(true);
+    expect(errors).toEqual([]);
+    expect(model.searches.map(s => s.id)).toEqual(['s1']);
+  });
+});

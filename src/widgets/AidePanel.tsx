@@ -7,6 +7,7 @@ import {
 } from '@jupyterlab/translation';
 import { CommandToolbarButton, SidePanel } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
+import { SplitPanel } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CommandIDs } from '../commands';
@@ -99,6 +100,9 @@ function SearchesSection(props: {
   );
 }
 
+/** How the sidebar's height is shared at first (the accordion distributes it by these). */
+export const SECTION_STRETCH = { searches: 2, tree: 8, detail: 4 };
+
 /** The AIDE side panel: searches, the selected search's chart and tree, and the node's detail. */
 export class AidePanel extends SidePanel {
   constructor(
@@ -175,6 +179,12 @@ export class AidePanel extends SidePanel {
     detail.title.label = trans.__('Node');
     detail.addClass('jp-aide-detail-widget');
     this.addWidget(detail);
+
+    // The tree gets the largest share of the height, the node detail the next: ~10 tree rows and
+    // the start of the node's detail in a default sidebar. The accordion's handles resize them.
+    SplitPanel.setStretch(searches, SECTION_STRETCH.searches);
+    SplitPanel.setStretch(tree, SECTION_STRETCH.tree);
+    SplitPanel.setStretch(detail, SECTION_STRETCH.detail);
 
     // Buttons follow the selection (enabled states of the commands).
     const changed = () => commands.notifyCommandChanged();

@@ -6,7 +6,7 @@ import { chartData } from '../tree';
 import { formatMetric, useSignals } from './hooks';
 
 const W = 300;
-const H = 110;
+const H = 76;
 const PAD = { left: 38, right: 8, top: 8, bottom: 18 };
 
 /**

@@ -9,14 +9,20 @@ const SCHEMA = 'https://events.aide-jupyter.org/search';
 
 test.skip(process.env.AIDE_BENCH !== '1', 'benchmark: set AIDE_BENCH=1');
 
-test('1,000-node tree: select-to-render and event-to-render times', async ({ page }) => {
-  await page.evaluate(() => (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel'));
+test('1,000-node tree: select-to-render and event-to-render times', async ({
+  page
+}) => {
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel')
+  );
   const item = page.locator('.jp-aide-search[data-search-id="bench-1000"]');
   await expect(item).toBeVisible({ timeout: 30_000 });
 
   // Select: click to the tree's rows in the DOM (includes GET of 1,000 node summaries).
   const renderMs = await page.evaluate(async () => {
-    const el = document.querySelector('.jp-aide-search[data-search-id="bench-1000"]') as HTMLElement;
+    const el = document.querySelector(
+      '.jp-aide-search[data-search-id="bench-1000"]'
+    ) as HTMLElement;
     const t0 = performance.now();
     el.click();
     for (;;) {
@@ -43,8 +49,13 @@ test('1,000-node tree: select-to-render and event-to-render times', async ({ pag
             kind: 'node',
             search_id: 'bench-1000',
             node: {
-              id, step: 1000 + k, stage: 'improve', parent_id: 'n0000', status: 'running',
-              metric: null, is_buggy: null
+              id,
+              step: 1000 + k,
+              stage: 'improve',
+              parent_id: 'n0000',
+              status: 'running',
+              metric: null,
+              is_buggy: null
             }
           }
         });
