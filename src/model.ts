@@ -212,6 +212,7 @@ export class AideModel {
       if (this._selectedId && !this._searches.has(this._selectedId)) {
         this._clearSelection();
       }
+      this._autoSelect();
     } catch (error) {
       this._fail(error);
     }
@@ -229,6 +230,23 @@ export class AideModel {
     this._kernelId = kernelId;
     this._notebookPath = notebookPath;
     this._reorder();
+    this._autoSelect();
+  }
+
+  /**
+   * With nothing selected, follow the newest search of the current notebook's kernel, so a search
+   * started with `%aide optimize` shows its tree without a click.
+   */
+  private _autoSelect(): void {
+    if (this._selectedId !== null || this._kernelId === null) {
+      return;
+    }
+    const mine = orderSearches(this._searches.values(), this._kernelId).find(
+      search => search.kernel_id === this._kernelId
+    );
+    if (mine) {
+      void this.selectSearch(mine.id);
+    }
   }
 
   /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
@@ -245,6 +263,7 @@ export class AideModel {
     this._pending = [];
     this._treeChanged.emit();
     const token = ++this._selectToken;
+    let openOn: string | null = null; // the best node, shown when the tree arrives
     try {
       const detail = await this._request<ISearchDetail>(
         `searches/${encodeURIComponent(id)}`
@@ -261,6 +280,7 @@ export class AideModel {
         this._applyToTree(event);
       }
       this._reorder();
+      openOn = this._selectedNodeId === null ? this._tree.bestId : null;
     } catch (error) {
       if (token === this._selectToken) {
         this._fail(error);
@@ -271,6 +291,9 @@ export class AideModel {
         this._pending = null;
         this._treeChanged.emit();
       }
+    }
+    if (openOn !== null && token === this._selectToken) {
+      await this.selectNode(openOn);
     }
   }
 
@@ -371,6 +394,7 @@ export class AideModel {
             this._treeChanged.emit();
           }
         }
+        this._autoSelect();
         break;
       }
       case 'node': {

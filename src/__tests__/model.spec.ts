@@ -254,6 +254,63 @@ describe('AideModel tree and events', () => {
     expect(model.selectedSearch).toBeNull();
   });
 
+  it("follows the current kernel's newest search and opens on its best node", async () => {
+    routes['GET /aide/searches'] = () => [
+      200,
+      {
+        searches: [
+          summary('other', { kernel_id: 'k2', created: 30 }),
+          summary('mine-old', { kernel_id: 'k1', created: 5 }),
+          summary('mine', { kernel_id: 'k1', created: 10 })
+        ]
+      }
+    ];
+    routes['GET /aide/searches/mine'] = () => [
+      200,
+      {
+        ...summary('mine', { lower_is_better: false }),
+        nodes: [
+          node('a', 0, null),
+          node('b', 1, 'a'),
+          node('c', 2, 'a', { is_buggy: true })
+        ]
+      }
+    ];
+    routes['GET /aide/searches/mine/nodes/b'] = () => [
+      200,
+      {
+        ...node('b', 1, 'a'),
+        plan: 'p',
+        code: 'x',
+        output: '',
+        analysis: '',
+        cells: ['x'],
+        parent_code: 'y'
+      }
+    ];
+    const model = new AideModel(settings());
+    const selected = new Promise<void>(resolve =>
+      model.nodeChanged.connect(() => {
+        if (model.detail.kind === 'ready') {
+          resolve();
+        }
+      })
+    );
+    model.setContext('k1', 'a.ipynb');
+    await model.refresh();
+    await selected;
+    expect(model.selectedSearch?.id).toBe('mine');
+    expect(model.selectedNodeId).toBe('b');
+
+    // A user's choice is kept: a new search elsewhere does not steal the selection.
+    model.applyEvent({
+      kind: 'search',
+      search_id: 'later',
+      search: summary('later', { kernel_id: 'k1', created: 99 })
+    });
+    expect(model.selectedSearch?.id).toBe('mine');
+  });
+
   it('fetches the node detail on selection, and cherry-picks ticked cells in order', async () => {
     routes['GET /aide/searches/s1'] = () => [
       200,
