@@ -8,11 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from jupyter_client.manager import KernelManager
 
 from aide_jupyter.executors import KernelExecutor
 from aide_jupyter.search.executor import ExecRequest
-from tests.support_executor import USER_SETUP, Frontend
+from tests.support_executor import Frontend, user_kernel_running
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -20,16 +19,8 @@ pytestmark = pytest.mark.timeout(120)
 @pytest.fixture(scope="module")
 def user_kernel() -> Iterator[dict]:
     """A user's kernel holding a DataFrame `df`, shared by the tests of this module."""
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    client = km.blocking_client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    reply = client.execute_interactive(USER_SETUP, store_history=False, timeout=60)
-    assert reply["content"]["status"] == "ok"
-    client.stop_channels()
-    yield km.get_connection_info(session=False)
-    km.shutdown_kernel(now=True)
+    with user_kernel_running() as info:
+        yield info
 
 
 def req(

@@ -9,27 +9,18 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from jupyter_client.manager import KernelManager
 
 from aide_jupyter.executors import KernelExecutor
 from aide_jupyter.executors import kernel as kernel_module
-from tests.support_executor import USER_SETUP
+from tests.support_executor import user_kernel_running
 
 pytestmark = pytest.mark.timeout(120)
 
 
 @pytest.fixture(scope="module")
 def user_kernel() -> Iterator[dict]:
-    km = KernelManager(kernel_name="python3")
-    km.start_kernel()
-    client = km.blocking_client()
-    client.start_channels()
-    client.wait_for_ready(timeout=60)
-    reply = client.execute_interactive(USER_SETUP, store_history=False, timeout=60)
-    assert reply["content"]["status"] == "ok"
-    client.stop_channels()
-    yield km.get_connection_info(session=False)
-    km.shutdown_kernel(now=True)
+    with user_kernel_running() as info:
+        yield info
 
 
 def _expression_request(ex: KernelExecutor, expr: str) -> tuple[dict[str, Any], asyncio.Future]:

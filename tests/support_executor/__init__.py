@@ -2,16 +2,36 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
+from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
 
 USER_SETUP = """
 import pandas as pd
 df = pd.DataFrame({"a": range(1000), "b": [float(i) for i in range(1000)]})
 """
+
+
+@contextlib.contextmanager
+def user_kernel_running() -> Iterator[dict[str, Any]]:
+    """A user's kernel holding the DataFrame `df` of USER_SETUP; yields its connection info."""
+    km = KernelManager(kernel_name="python3")
+    km.start_kernel()
+    try:
+        client = km.blocking_client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(USER_SETUP, store_history=False, timeout=60)
+        assert reply["content"]["status"] == "ok"
+        client.stop_channels()
+        yield km.get_connection_info(session=False)
+    finally:
+        km.shutdown_kernel(now=True)
 
 
 class Frontend:
