@@ -57,6 +57,28 @@ async def test_bad_create_bodies_answer_400_naming_the_field(
     assert field in problem["message"]
 
 
+async def test_a_relative_data_dir_is_taken_from_the_notebooks_folder(
+    jp_fetch, jp_root_dir, no_llm
+):
+    """The magic checks `--data-dir data` from the kernel's cwd, the notebook's folder."""
+    (jp_root_dir / "project" / "data").mkdir(parents=True)
+    kernel_id = await start_kernel(jp_fetch, "project/nb.ipynb")
+    body = {
+        "kernel_id": kernel_id,
+        "goal": "predict y",
+        "notebook_path": "project/nb.ipynb",
+        "data_dir": "data",
+        "steps": 1,
+    }
+    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 201, summary
+    assert summary["data_dir"] == "project/data"
+    await api(jp_fetch, "searches", summary["id"], "stop", method="POST", body={})
+    escape = dict(body, data_dir="../../..")
+    code, problem = await api(jp_fetch, "searches", method="POST", body=escape)
+    assert code == 400 and problem["field"] == "data_dir"
+
+
 async def test_malformed_and_oversized_bodies(jp_fetch):
     for raw in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         code, problem = await api(jp_fetch, "searches", method="POST", body=raw)

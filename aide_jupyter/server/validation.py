@@ -81,13 +81,16 @@ def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
     return data
 
 
-def confined(root: Path, value: str, name: str) -> Path:
-    """Resolve a client path inside the server root; refuse traversal and symlink escapes."""
+def confined(root: Path, value: str, name: str, base: Path | None = None) -> Path:
+    """Resolve a client path inside the server root; refuse traversal and symlink escapes.
+
+    A relative path is taken from `base` (a folder inside the root), else from the root."""
     if not isinstance(value, str) or not value.strip() or "\x00" in value:
         raise BadRequest(name, "must be a non-empty path")
     root = root.resolve()
     path = Path(value)
-    resolved = (path if path.is_absolute() else root / value.lstrip("/")).resolve()
+    start = base.resolve() if base is not None else root
+    resolved = (path if path.is_absolute() else start / value.lstrip("/")).resolve()
     if resolved != root and root not in resolved.parents:
         raise BadRequest(name, "is outside the server's root directory")
     return resolved
@@ -154,7 +157,9 @@ def parse_create(
         req.data = list(dict.fromkeys(names))
     data_dir = _text(data, "data_dir", limit=4096)
     if data_dir:
-        req.data_dir = confined(root, data_dir, "data_dir")
+        # Relative to the notebook's folder: that is the kernel's working directory, where the
+        # magic checked the path and where the user sees it.
+        req.data_dir = confined(root, data_dir, "data_dir", base=req.notebook_dir)
         if not req.data_dir.is_dir():
             raise BadRequest("data_dir", "is not a folder")
     req.target = _text(data, "target", limit=1000) or None
