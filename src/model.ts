@@ -234,23 +234,30 @@ export class AideModel {
   }
 
   /**
-   * With nothing selected, follow the newest search of the current notebook's kernel, so a search
-   * started with `%aide optimize` shows its tree without a click.
+   * Follow the newest search of the current notebook's kernel while the user has chosen nothing
+   * (no selection, or only one made here), so a search started with `%aide optimize` shows its
+   * tree without a click. A search the user picked is never replaced.
    */
   private _autoSelect(): void {
-    if (this._selectedId !== null || this._kernelId === null) {
+    if (
+      this._kernelId === null ||
+      (this._selectedId !== null && !this._autoSelected)
+    ) {
       return;
     }
     const mine = orderSearches(this._searches.values(), this._kernelId).find(
       search => search.kernel_id === this._kernelId
     );
-    if (mine) {
-      void this.selectSearch(mine.id);
+    if (mine && mine.id !== this._selectedId) {
+      const selecting = this.selectSearch(mine.id);
+      this._autoSelected = true; // after selectSearch's synchronous start, which clears it
+      void selecting;
     }
   }
 
   /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
   async selectSearch(id: string | null): Promise<void> {
+    this._autoSelected = false;
     if (id === this._selectedId && (this._tree || this._treeLoading)) {
       return;
     }
@@ -407,6 +414,9 @@ export class AideModel {
         }
         if (this._applyToTree(event)) {
           this._treeChanged.emit();
+          if (this._selectedNodeId === null && this._tree?.bestId) {
+            void this.selectNode(this._tree.bestId); // nothing chosen yet: show the best so far
+          }
         }
         break;
       }
@@ -705,6 +715,7 @@ export class AideModel {
   }
 
   private _state: ServerState = { kind: 'loading' };
+  private _autoSelected = false;
   private readonly _stateChanged = new Signal<this, ServerState>(this);
   private readonly _searchesChanged = new Signal<this, void>(this);
   private readonly _treeChanged = new Signal<this, void>(this);

@@ -302,11 +302,54 @@ describe('AideModel tree and events', () => {
     expect(model.selectedSearch?.id).toBe('mine');
     expect(model.selectedNodeId).toBe('b');
 
-    // A user's choice is kept: a new search elsewhere does not steal the selection.
+    // Chosen automatically: a newer search on this kernel takes over (a new %aide optimize) ...
+    routes['GET /aide/searches/later'] = () => [
+      200,
+      { ...summary('later', { kernel_id: 'k1', created: 99 }), nodes: [] }
+    ];
     model.applyEvent({
       kind: 'search',
       search_id: 'later',
       search: summary('later', { kernel_id: 'k1', created: 99 })
+    });
+    expect(model.selectedSearch?.id).toBe('later');
+
+    // A search with no good node yet opens on nothing, then on the first good node to finish.
+    routes['GET /aide/searches/fresh'] = () => [
+      200,
+      {
+        ...summary('fresh', { lower_is_better: false }),
+        nodes: [node('q', 0, null, { status: 'running', metric: null })]
+      }
+    ];
+    routes['GET /aide/searches/fresh/nodes/q'] = () => [
+      200,
+      {
+        ...node('q', 0, null),
+        plan: 'p',
+        code: 'x',
+        output: '',
+        analysis: '',
+        cells: ['x'],
+        parent_code: null
+      }
+    ];
+    await model.selectSearch('fresh');
+    expect(model.selectedNodeId).toBeNull();
+    model.applyEvent({
+      kind: 'node',
+      search_id: 'fresh',
+      node: node('q', 0, null)
+    });
+    expect(model.selectedNodeId).toBe('q');
+    await model.selectSearch('mine');
+
+    // ... but a search the user picked is kept.
+    await model.selectSearch('mine');
+    model.applyEvent({
+      kind: 'search',
+      search_id: 'newest',
+      search: summary('newest', { kernel_id: 'k1', created: 120 })
     });
     expect(model.selectedSearch?.id).toBe('mine');
   });
