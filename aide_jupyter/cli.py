@@ -231,8 +231,12 @@ async def _run_search(
 
     data_dir = info.data_dir or os.getcwd()
     progress = Progress(info, journal, config.steps, sys.stderr)
+    writer.run_dir.mkdir(parents=True, exist_ok=True)
     executor = StandaloneExecutor(
-        cwd=data_dir, parallel=config.parallel, memory_limit_mb=config.memory_limit_mb
+        cwd=data_dir,
+        kernel_log=str(writer.run_dir / "kernel.log"),  # keep the progress bar readable
+        parallel=config.parallel,
+        memory_limit_mb=config.memory_limit_mb,
     )
     search = SearchLoop(
         info,

@@ -129,3 +129,6 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
     info, journal = load_journal(path)
     assert len(journal) == done + 1 and journal.nodes[-1].step == done
     assert info.status == "done" and (path.parent / "tree.html").exists()
+    # The kernel's own chatter goes to the run folder's kernel.log, not over the progress bar.
+    assert (path.parent / "kernel.log").is_file()
+    assert "IPKernelApp" not in resumed.stderr

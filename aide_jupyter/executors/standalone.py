@@ -24,11 +24,13 @@ class StandaloneExecutor:
         kernel_name: str = "python3",
         setup_code: str | None = None,
         cwd: str | None = None,
+        kernel_log: str | None = None,
         **executor_options: Any,
     ) -> None:
         self.kernel_name = kernel_name
         self.setup_code = setup_code
         self.cwd = cwd
+        self.kernel_log = kernel_log  # the kernel's stdout/stderr go here, not to the terminal
         self.executor_options = executor_options
         self.km: AsyncKernelManager | None = None
         self.executor: KernelExecutor | None = None
@@ -37,7 +39,11 @@ class StandaloneExecutor:
         if self.executor is not None:
             return
         self.km = AsyncKernelManager(kernel_name=self.kernel_name)
-        await self.km.start_kernel(cwd=self.cwd)
+        if self.kernel_log:
+            with open(self.kernel_log, "ab") as log_file:  # the kernel keeps its own descriptor
+                await self.km.start_kernel(cwd=self.cwd, stdout=log_file, stderr=log_file)
+        else:
+            await self.km.start_kernel(cwd=self.cwd)
         self.executor = KernelExecutor(
             self.km.get_connection_info(session=False), **self.executor_options
         )
