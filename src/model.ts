@@ -38,13 +38,9 @@ export function orderSearches(
   });
 }
 
-/** Was this search paused because its kernel went away (restart, shutdown)? */
+/** Was this search paused because its kernel went away (restart, shutdown, death)? */
 export function pausedByKernel(search: ISearchSummary): boolean {
-  return (
-    search.status === 'paused' &&
-    /kernel/i.test(search.stop_reason ?? '') &&
-    !/user/i.test(search.stop_reason ?? '')
-  );
+  return search.status === 'paused' && search.pause_cause === 'kernel';
 }
 
 /** Statuses in which a search still changes (its events matter). */

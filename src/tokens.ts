@@ -24,6 +24,8 @@ export interface ISearchSummary {
   id: string;
   status: SearchStatus;
   stop_reason?: string | null;
+  /** Why a paused search paused; null unless paused. */
+  pause_cause?: 'user' | 'kernel' | 'server_restart' | null;
   goal: string;
   eval?: string;
   data?: string[];

@@ -108,6 +108,7 @@ async def test_pause_then_resume_continues_numbering(tmp_path: Path) -> None:
     await asyncio.sleep(0.3)
     loop.request_pause()
     assert await task == "paused by user" and loop.status == "paused"
+    assert loop.info.pause_cause == "user"
     done_before = len(loop.journal)
     assert 0 < done_before < 12
     # a new loop on the reloaded journal (as after a server restart) continues the search
@@ -140,10 +141,12 @@ async def test_executor_lost_pauses_and_a_new_executor_resumes(tmp_path: Path) -
     loop = _loop(tmp_path, executor=FakeExecutor(lose_on=3), events=events, steps=6)
     reason = await loop.run()
     assert loop.status == "paused" and reason.startswith("executor lost: kernel died")
+    assert loop.info.pause_cause == "kernel"
     lost = [n for n in loop.journal if n.exit_cause == "lost"]
     assert len(lost) == 1 and lost[0].status == "failed" and "kernel died" in lost[0].error
     loop.executor = FakeExecutor()
     assert (await loop.run()).startswith("step budget") and len(loop.journal) == 6
+    assert loop.info.pause_cause is None  # only a paused search has a pause cause
 
 
 async def test_parallel_nodes_are_in_flight_together(tmp_path: Path) -> None:

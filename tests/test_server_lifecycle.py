@@ -53,7 +53,7 @@ async def test_two_searches_pause_stop_resume_fork_delete(jp_fetch, jp_serverapp
     code, summary = await api(jp_fetch, "searches", first, "pause", method="POST")
     assert code == 200 and summary["status"] in ("stopping", "paused")
     paused = await wait_search(jp_fetch, first, lambda d: d["status"] == "paused", 30)
-    assert paused["stop_reason"] == "paused by user"
+    assert paused["stop_reason"] == "paused by user" and paused["pause_cause"] == "user"
     assert time.monotonic() - asked < 15
     count = len(paused["nodes"])
     await asyncio.sleep(1.0)
@@ -144,7 +144,7 @@ async def test_kernel_restart_mid_search_pauses_it(jp_fetch, jp_serverapp):
     response = await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="{}")
     assert response.code == 200
     paused = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "paused", 30)
-    assert "kernel restarted" in paused["stop_reason"]
+    assert "kernel restarted" in paused["stop_reason"] and paused["pause_cause"] == "kernel"
     # resume on the restarted kernel once the data is back
     await run_code(jp_serverapp, kernel_id, FRAME_CODE)
     count = len(paused["nodes"])
@@ -166,7 +166,7 @@ async def test_kernel_shutdown_pauses_and_resume_names_a_new_kernel(jp_fetch, jp
     await wait_search(jp_fetch, search_id, _has_done_node)
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")
     paused = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "paused", 30)
-    assert "kernel shut down" in paused["stop_reason"]
+    assert "kernel shut down" in paused["stop_reason"] and paused["pause_cause"] == "kernel"
     code, problem = await api(jp_fetch, "searches", search_id, "resume", method="POST")
     assert code == 400 and problem["field"] == "kernel_id"
     new_kernel = await start_kernel(jp_fetch, "b.ipynb")

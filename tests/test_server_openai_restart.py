@@ -110,6 +110,7 @@ async def test_a_new_server_lists_old_searches_and_resumes_one(jp_fetch, jp_serv
     assert [s["id"] for s in listing["searches"]] == ["20260101-000000-abcd"]
     old = listing["searches"][0]
     assert old["status"] == "paused" and "server stopped" in old["stop_reason"]
+    assert old["pause_cause"] == "server_restart"
     assert old["run_dir"] == "proj/aide-runs/20260101-000000-abcd"
     # The journal remembers the notebook and the kernel the search last ran on.
     assert old["notebook_path"] == "proj/analysis.ipynb"

@@ -112,6 +112,9 @@ class SearchInfo:
     config: dict[str, Any] = field(default_factory=dict)
     status: str = "queued"
     stop_reason: str | None = None
+    # Why a paused search paused: "user", "kernel" (its kernel restarted, shut down or died) or
+    # "server_restart" (the server stopped while it ran); None unless paused.
+    pause_cause: str | None = None
     created: float = field(default_factory=time.time)
     elapsed_s: float = 0.0
 

@@ -75,6 +75,8 @@ class SearchLoop:
         self._stop_requested = False
         self._pause_requested = False
         self._request_reason = ""
+        self._request_cause = "user"
+        self._cause: str | None = None  # why a pause happens: "user" | "kernel" (SearchInfo)
         self._running = False
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
@@ -103,10 +105,13 @@ class SearchLoop:
         if self._running:
             self._set_status("stopping")
 
-    def request_pause(self, reason: str = "paused by user") -> None:
-        """Like stop, but `run()` returns with "paused" and a later `run()` resumes."""
+    def request_pause(self, reason: str = "paused by user", cause: str = "user") -> None:
+        """Like stop, but `run()` returns with "paused" and a later `run()` resumes.
+
+        `cause` ends up in `info.pause_cause` ("user", or "kernel" when its kernel went away)."""
         self._pause_requested = True
         self._request_reason = reason
+        self._request_cause = cause
         if self._running:
             self._set_status("stopping")
 
@@ -146,7 +151,7 @@ class SearchLoop:
         self._running = True
         self._stop_requested = self._pause_requested = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
-        self.info.stop_reason = None
+        self.info.stop_reason = self.info.pause_cause = self._cause = None
         self._set_status("running")
         tasks: dict[asyncio.Task[None], Node] = {}
         final = ("done", "nothing left to run")
@@ -169,6 +174,7 @@ class SearchLoop:
                 if lost is not None:
                     await self._abandon(tasks, "lost", f"executor lost: {lost}")
                     final = ("paused", f"executor lost: {lost}; resume with a working executor")
+                    self._cause = "kernel"
                     break
         except asyncio.CancelledError:
             await self._abandon(tasks, "error", "cancelled: the search was cancelled")
@@ -192,6 +198,7 @@ class SearchLoop:
         if self._stop_requested:
             return ("stopped", self._request_reason or "stopped by user")
         if self._pause_requested:
+            self._cause = self._request_cause
             return ("paused", self._request_reason or "paused by user")
         best = self.journal.best_node()
         lower = bool(self.journal.lower_is_better)
@@ -454,6 +461,7 @@ class SearchLoop:
         self._tick()
         self._running = False
         self.info.stop_reason = reason
+        self.info.pause_cause = (self._cause or "user") if status == "paused" else None
         self._set_status(status)
         logger.info("search %s %s: %s", self.info.id, status, reason)
 

@@ -72,6 +72,7 @@ class SearchManager:
             if info.status in ACTIVE:
                 info.status = "paused"
                 info.stop_reason = "the server stopped while this search ran; resume it"
+                info.pause_cause = "server_restart"
             try:
                 config = SearchConfig.from_dict(info.config, strict=False)
             except ConfigError as exc:
@@ -207,7 +208,9 @@ class SearchManager:
         word = "restarted" if action == "restart" else "shut down"
         for rec in list(self.searches.values()):
             if rec.kernel_id == kernel_id and rec.active:
-                self._halt(rec, "paused", f"kernel {word}: resume the search on a kernel")
+                self._halt(
+                    rec, "paused", f"kernel {word}: resume the search on a kernel", cause="kernel"
+                )
         if action == "shutdown" and kernel_id:
             await self.pool.discard(kernel_id)
 
@@ -248,7 +251,7 @@ class SearchManager:
         if writer.loaded is not None:
             rec.info, rec.journal = writer.loaded
             if rec.info.status in ACTIVE:
-                rec.info.status = "paused"
+                rec.info.status, rec.info.pause_cause = "paused", "server_restart"
         self._attach(rec, writer, self._coder(rec.config.model))
 
     def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
@@ -284,14 +287,16 @@ class SearchManager:
     def _settle(self, rec: SearchRecord) -> None:
         """A task cancelled before or while preparing never reached the loop: record why."""
         if rec.info.status in ACTIVE:
-            self._set_status(rec, *(rec.halt or ("stopped", "cancelled")))
+            self._set_status(rec, *(rec.halt or ("stopped", "cancelled", None)))
 
     async def _drive(self, rec: SearchRecord) -> None:
         loop, kernel_id = rec.loop, rec.kernel_id
         assert loop is not None and kernel_id is not None and rec.writer is not None
         try:
             if not self.kernel_exists(kernel_id):
-                self._set_status(rec, "paused", "kernel gone: resume the search on a kernel")
+                self._set_status(
+                    rec, "paused", "kernel gone: resume the search on a kernel", "kernel"
+                )
                 return
             executor = self.pool.get(kernel_id)
             loop.executor = executor
@@ -300,7 +305,7 @@ class SearchManager:
                 try:
                     await self._prepare(rec, executor)
                 except ExecutorLost as exc:
-                    self._set_status(rec, "paused", f"kernel lost while preparing: {exc}")
+                    self._set_status(rec, "paused", f"kernel lost while preparing: {exc}", "kernel")
                     return
                 except Exception as exc:
                     log.exception("aide: could not prepare search %s", rec.id)
@@ -315,7 +320,7 @@ class SearchManager:
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
-                    self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})")
+                    self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})", rec.halt[2])
         finally:
             rec.mark_idle()
             rec.writer.flush()
@@ -330,15 +335,15 @@ class SearchManager:
             rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
         rec.loop.packages = await executor.environment()
 
-    def _halt(self, rec: SearchRecord, status: str, reason: str) -> None:
+    def _halt(self, rec: SearchRecord, status: str, reason: str, cause: str = "user") -> None:
         """Stop or pause an active search: before the loop runs, cancel; else ask the loop."""
-        rec.halt = (status, reason)
+        rec.halt = (status, reason, cause)
         assert rec.loop is not None and rec.task is not None
         if rec.preparing or rec.info.status == "queued":
             rec.task.cancel()
             self._set_status(rec, "stopping", None)
         elif status == "paused":
-            rec.loop.request_pause(reason)
+            rec.loop.request_pause(reason, cause)
         else:
             rec.loop.request_stop(reason)
 
@@ -346,15 +351,18 @@ class SearchManager:
         if not rec.active:
             return
         assert rec.task is not None
-        rec.halt = (status, reason)
+        rec.halt = (status, reason, None)
         rec.task.cancel()
         with contextlib.suppress(asyncio.CancelledError, asyncio.TimeoutError, Exception):
             await asyncio.wait_for(rec.task, 10.0)
         if rec.info.status in ACTIVE or rec.info.stop_reason == "cancelled":
             self._set_status(rec, status, reason)
 
-    def _set_status(self, rec: SearchRecord, status: str, reason: str | None) -> None:
+    def _set_status(
+        self, rec: SearchRecord, status: str, reason: str | None, cause: str | None = "user"
+    ) -> None:
         rec.info.status, rec.info.stop_reason = status, reason
+        rec.info.pause_cause = cause if status == "paused" else None
         if rec.writer is not None:
             rec.writer("search", None)
         self.events.search(rec.id, search_summary(rec))

@@ -29,7 +29,7 @@ class SearchRecord:
     task: asyncio.Task[None] | None = None
     preparing: bool = False
     prepared: bool = False
-    halt: tuple[str, str] | None = None  # status and reason asked for by stop/pause
+    halt: tuple[str, str, str | None] | None = None  # status, reason, pause cause of stop/pause
     _run_started: float | None = field(default=None, repr=False)
     _run_base: float = field(default=0.0, repr=False)
 

@@ -65,6 +65,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "id": info.id,
         "status": info.status,
         "stop_reason": info.stop_reason,
+        "pause_cause": info.pause_cause,
         "goal": info.goal,
         "eval": info.eval,
         "data": list(info.data),

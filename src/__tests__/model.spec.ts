@@ -159,13 +159,25 @@ describe('AideModel searches', () => {
   it('knows a search paused by a kernel restart', () => {
     expect(
       pausedByKernel(
-        summary('a', { status: 'paused', stop_reason: 'kernel restarted' })
+        summary('a', {
+          status: 'paused',
+          pause_cause: 'kernel',
+          stop_reason: 'kernel restarted'
+        })
       )
     ).toBe(true);
     expect(
       pausedByKernel(
-        summary('a', { status: 'paused', stop_reason: 'paused by the user' })
+        // the cause, not the wording, decides: a user's pause that mentions the kernel
+        summary('a', {
+          status: 'paused',
+          pause_cause: 'user',
+          stop_reason: 'paused: kernel busy'
+        })
       )
+    ).toBe(false);
+    expect(
+      pausedByKernel(summary('a', { status: 'running', pause_cause: null }))
     ).toBe(false);
     expect(orderSearches([], null)).toEqual([]);
   });
