@@ -6,13 +6,10 @@
  */
 import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
 
+import { LOAD_DATA, notebookWithData } from './support';
+
 const NOTEBOOK = 'aide-restart.ipynb';
 const RESUME_NOTEBOOK = 'aide-resume.ipynb';
-const LOAD_DATA = [
-  'from sklearn.datasets import load_breast_cancer',
-  'df = load_breast_cancer(as_frame=True).frame',
-  'df.shape'
-].join('\n');
 /** The fork's code: slow enough to be running when the kernel restarts. */
 const SLOW_CODE = [
   'import time',
@@ -50,12 +47,7 @@ test.describe('AIDE search through a kernel restart', () => {
     const errors: string[] = [];
     page.on('pageerror', error => errors.push(error.message));
 
-    await page.notebook.createNew(NOTEBOOK);
-    await page.notebook.setCell(0, 'code', LOAD_DATA);
-    await page.notebook.runCell(0);
-    await expect(page.locator('.jp-OutputArea-output').first()).toContainText(
-      '569'
-    );
+    await notebookWithData(page, NOTEBOOK);
     const session = await notebookSession(page, NOTEBOOK);
 
     // Start a search over REST (the form is covered by search.spec.ts); it appears live.

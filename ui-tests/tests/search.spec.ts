@@ -10,12 +10,9 @@ import {
   test
 } from '@jupyterlab/galata';
 
+import { notebookWithData } from './support';
+
 const NOTEBOOK = 'aide-e2e.ipynb';
-const LOAD_DATA = [
-  'from sklearn.datasets import load_breast_cancer',
-  'df = load_breast_cancer(as_frame=True).frame',
-  'df.shape'
-].join('\n');
 
 /** The notebook's cells, read from its model (windowing may not render all of them). */
 async function notebookCells(
@@ -77,12 +74,7 @@ test.describe('AIDE search from the panel', () => {
     const errors: string[] = [];
     page.on('pageerror', error => errors.push(error.message));
 
-    await page.notebook.createNew(NOTEBOOK);
-    await page.notebook.setCell(0, 'code', LOAD_DATA);
-    await page.notebook.runCell(0);
-    await expect(page.locator('.jp-OutputArea-output').first()).toContainText(
-      '569'
-    );
+    await notebookWithData(page, NOTEBOOK);
 
     await openPanel(page);
     const panel = page.locator('#aide-jupyter-panel');
