@@ -64,8 +64,8 @@ class KernelExecutor:
         self.request_timeout_s = request_timeout_s
         self.poll_interval_s = poll_interval_s
         self.lost_after_s = lost_after_s
-        self._runner_src = protocol.runner_source()
-        self._runner_name = protocol.module_name("_aide_runner", self._runner_src)
+        self._runner_parts = protocol.runner_parts()
+        self._runner_name = protocol.module_name("_aide_runner", protocol.runner_source())
         self._preview_src = preview_source
         self._started = False
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
@@ -178,9 +178,7 @@ class KernelExecutor:
         async with self._install_lock:
             if self._instance is not None and not force:
                 return
-            code = protocol.install_code(
-                self._runner_name, self._runner_src, protocol.RUNNER_FILENAME
-            )
+            code = protocol.install_runner_code(self._runner_name, self._runner_parts)
             reply = await self._execute(code)
             if reply["content"].get("status") != "ok":
                 raise ExecutorLost(f"could not install the runner: {reply['content']}")
