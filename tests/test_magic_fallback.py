@@ -140,7 +140,7 @@ def test_pause_resume_stop_and_list_in_kernel(kernel: BlockingKernelClient, tmp_
         kernel, '%aide optimize --data df --target target --steps 40 "predict target"'
     )
     assert content["status"] == "ok"
-    content, messages, _ = run(kernel, "%aide pause")
+    content, messages, _ = run(kernel, "%aide pause --finish-running")
     assert "stopping after the running nodes" in text_of(messages)
     paused = wait_for(kernel, ("paused",))
     _, messages, _ = run(kernel, "%aide pause")
