@@ -18,8 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aide_jupyter.coders.base import CoderError
-
+from .coder import CoderError
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
@@ -28,7 +27,7 @@ from .prompts import TaskContext, build_code_prompt, build_review_prompt
 from .review import ReplyError, build_verdict, parse_code_reply
 
 if TYPE_CHECKING:
-    from aide_jupyter.coders.base import Coder, ReviewReply, Usage
+    from .coder import Coder, ReviewReply, Usage
 
 logger = logging.getLogger(__name__)
 Listener = Callable[[str, dict[str, Any]], None]
