@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 import aide_jupyter
 
 JUPYTER_TOP_LEVEL = ("jupyter_server", "jupyter_client", "ipykernel", "IPython", "tornado", "zmq")
@@ -72,7 +70,6 @@ def test_the_import_graph_sees_lazy_and_type_checking_imports() -> None:
     assert "aide_jupyter.server.manager" in graph["aide_jupyter.server.routes"]  # TYPE_CHECKING
 
 
-@pytest.mark.xfail(strict=True, reason="the three known circles are broken in the next commit")
 def test_no_import_circles_in_aide_jupyter() -> None:
     try:
         tuple(graphlib.TopologicalSorter(import_graph()).static_order())

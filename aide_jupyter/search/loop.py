@@ -22,7 +22,7 @@ from .coder import CoderError
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
-from .policy import make_policy
+from .policies import make_policy
 from .prompts import TaskContext, build_code_prompt, build_review_prompt
 from .review import ReplyError, build_verdict, parse_code_reply
 
