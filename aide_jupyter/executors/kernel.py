@@ -351,6 +351,18 @@ class KernelExecutor:
             raise ExecutorLost("the kernel restarted while the node ran")
         self._last_alive = time.monotonic()  # alive, merely busy: do not probe every second
 
+    async def install_module(self, name: str, source: str) -> None:
+        """Ship a standard-library-only module into the kernel as `sys.modules[name]` (with its
+        text as `_SOURCE`, so the portable path can re-install it in a fresh interpreter), e.g. a
+        launch spec's harness module. Installed once per kernel; a restart needs it again."""
+        await self.start()
+        reply = await self._execute(protocol.install_code(name, source, f"<{name}>"))
+        if reply["content"].get("status") != "ok":
+            content = reply["content"]
+            raise RuntimeError(
+                f"could not install module {name}: {content.get('ename')}: {content.get('evalue')}"
+            )
+
     # ------------------------------------------------------------------ kernel introspection
     async def list_variables(self) -> list[dict[str, Any]]:
         """The user's globals that look like data: [{name, type, shape}]."""
