@@ -20,6 +20,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TextIO
 
+from aide_jupyter.coders import CoderError, default_model
 from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
 from aide_jupyter.journal.export import write_best_solution
 from aide_jupyter.journal.schema import verdict
@@ -38,7 +39,11 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--target", help="target column")
     run.add_argument("--eval", default="", help="evaluation protocol, if not in the goal")
     run.add_argument("--steps", type=int, help="total number of nodes (default 20)")
-    run.add_argument("--model", help="'builtin' (offline, default) or an LLM model name")
+    run.add_argument(
+        "--model",
+        help="an LLM model name, or 'builtin' (offline baseline). Default: with OPENAI_API_KEY or "
+        "OPENAI_BASE_URL set, AIDE_MODEL or gpt-4o-mini; else builtin",
+    )
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
     run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
@@ -65,7 +70,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return export(Path(args.journal), args.html, args.best)
         return run(args)
-    except JournalError as exc:
+    except (JournalError, CoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
@@ -200,7 +205,7 @@ def run(args: argparse.Namespace) -> int:
         config = _config_from(
             {},
             steps=args.steps,
-            model=args.model or "builtin",
+            model=args.model or default_model(),
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
         )
@@ -212,13 +217,23 @@ def run(args: argparse.Namespace) -> int:
         writer.close()
     best = journal.best_node()
     print(f"run folder: {writer.run_dir}")
-    print(f"stopped: {reason}")
+    print(f"{info.status}: {reason}")
+    if info.status == "paused":
+        print(f"resume: jupyter aide run --resume {writer.run_dir}")
     if best is not None and best.metric is not None and math.isfinite(best.metric):
         solution = writer.run_dir / "best_solution.py"
         print(f"best: node {best.id} metric {best.metric:.6g} -> {solution}")
     else:
         print("best: no working solution yet")
+    if info.pause_cause == "llm":
+        return 1  # the endpoint could not serve: a script must notice
     return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+def _coder_line(model: str, coder: Any) -> str:
+    if model == "builtin":
+        return "builtin (offline baseline, no LLM: set OPENAI_API_KEY or OPENAI_BASE_URL for one)"
+    return f"LLM {model} at {getattr(coder, 'endpoint', '?')}"
 
 
 async def _run_search(
@@ -230,6 +245,8 @@ async def _run_search(
     from aide_jupyter.search.preview import describe_dir, installed_packages
 
     data_dir = info.data_dir or os.getcwd()
+    coder = make_coder(config.model)
+    sys.stderr.write(f"coder: {_coder_line(config.model, coder)}\n")
     progress = Progress(info, journal, config.steps, sys.stderr)
     writer.run_dir.mkdir(parents=True, exist_ok=True)
     executor = StandaloneExecutor(
@@ -242,7 +259,7 @@ async def _run_search(
         info,
         journal,
         config,
-        make_coder(config.model),
+        coder,
         executor,
         writer.run_dir,
         data_overview=describe_dir(data_dir, config.overview_max_chars),

@@ -270,10 +270,13 @@ def llm_key_hint(model: str) -> str:
 
 
 def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
-    """The model of an in-kernel search: the user's, else AIDE_MODEL with a key, else builtin."""
-    has_llm = bool(environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+    """The model of an in-kernel search: the user's, else the LLM (AIDE_MODEL or the default
+    LLM model) when a key or base URL is set, else builtin."""
+    from aide_jupyter.coders import default_model, llm_configured
+
+    has_llm = llm_configured(environ)
     if model is None:
-        return environ.get("AIDE_MODEL", "") if has_llm and environ.get("AIDE_MODEL") else "builtin"
+        return default_model(environ)
     if model != "builtin" and not has_llm:
         raise UsageError(llm_key_hint(model))
     return model

@@ -386,3 +386,14 @@ def test_tracker_stops_when_the_search_ends_and_survives_fetch_errors() -> None:
     )
     gone.start().join(timeout=5)
     assert not gone.alive and "lost contact" in gone.handle.shown[-1]["text/plain"]
+
+
+def test_progress_always_names_the_coder_and_model() -> None:
+    base = {"id": "s1", "status": "running", "steps_done": 0, "steps": 5}
+    builtin = render_text({**base, "coder": "builtin", "model": "builtin"})
+    assert "builtin coder (offline baseline, no LLM" in builtin
+    llm = {**base, "coder": "openai", "model": "gpt-4o-mini", "endpoint": "http://h:1/v1"}
+    assert "coder: LLM gpt-4o-mini at http://h:1/v1" in render_text(llm)
+    assert "LLM gpt-4o-mini at http://h:1/v1" in render_html(llm)
+    paused = {**llm, "status": "paused", "stop_reason": "LLM endpoint http://h:1/v1: HTTP 401"}
+    assert "paused (LLM endpoint http://h:1/v1: HTTP 401)" in render_text(paused)

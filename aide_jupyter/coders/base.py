@@ -13,7 +13,16 @@ from aide_jupyter.search.prompts import Prompt
 
 
 class CoderError(RuntimeError):
-    """The coder could not answer (endpoint down after retries, unusable replies)."""
+    """The coder could not answer this request (unusable replies, a request the model refused)."""
+
+
+class LLMUnavailable(CoderError):
+    """The endpoint cannot serve the search at all: unreachable, auth or model refused, or still
+    failing after the bounded retries. The search pauses rather than burn steps on it."""
+
+    def __init__(self, endpoint: str, model: str, error: str) -> None:
+        super().__init__(f"LLM endpoint {endpoint} (model {model}): {error}")
+        self.endpoint, self.model, self.error = endpoint, model, error
 
 
 @dataclass

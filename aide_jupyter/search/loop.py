@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aide_jupyter.coders.base import CoderError
+from aide_jupyter.coders.base import CoderError, LLMUnavailable
 
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
@@ -135,6 +135,10 @@ class SearchLoop:
             "id": self.info.id,
             "status": self.info.status,
             "stop_reason": self.info.stop_reason,
+            "pause_cause": self.info.pause_cause,
+            "coder": "builtin" if self.config.model == "builtin" else "openai",
+            "model": self.config.model,
+            "endpoint": getattr(self.coder, "endpoint", None),
             "steps_done": sum(1 for n in self.journal.nodes if n.is_finished),
             "steps": self.config.steps,
             "elapsed_s": round(self.info.elapsed_s, 3),
@@ -327,6 +331,10 @@ class SearchLoop:
         if not node.code:
             try:
                 await self._write_code(node)
+            except LLMUnavailable as exc:  # not the node's fault: it waits for the resume
+                self._requeue(node)
+                self._llm_down(exc)
+                return
             except CoderError as exc:
                 self._fail(node, f"coder failed: {exc}")
                 return
@@ -359,6 +367,9 @@ class SearchLoop:
                 build_review_prompt(node, self._context(), config=self.config)
             )
             self._charge(node, review.usage)
+        except LLMUnavailable as exc:
+            note = f"Review unavailable ({exc}); judged from the output alone."
+            self._llm_down(exc)
         except CoderError as exc:
             note = f"Review unavailable ({exc}); judged from the output alone."
         verdict = build_verdict(
@@ -430,6 +441,22 @@ class SearchLoop:
         raise CoderError(
             f"no usable reply after {self.config.reply_retries + 1} attempts: {problem}"
         )
+
+    def _requeue(self, node: Node) -> None:
+        """Back to the front of the queue, as if never started (no step budget used)."""
+        self._phase.pop(node.id, None)
+        node.status, node.code = "queued", ""
+        if node.stage != "fork":
+            node.plan = ""
+        self._queue.appendleft(node.id)
+        self._emit_node(node)
+
+    def _llm_down(self, exc: LLMUnavailable) -> None:
+        """The endpoint cannot serve: pause at once (cause "llm"); a resume tries it again."""
+        if self._pause_requested and self._request_cause == "llm":
+            return
+        logger.warning("search %s pauses: %s", self.info.id, exc)
+        self.request_pause(f"{exc}; fix the endpoint or the model, then resume", cause="llm")
 
     def _record_result(self, node: Node, result: ExecResult) -> None:
         node.output = result.output

@@ -10,7 +10,7 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from .. import __version__
-from ..coders import Coder, make_coder
+from ..coders import DEFAULT_LLM_MODEL, Coder, default_model, make_coder
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
 from .kernels import KernelPool
@@ -32,8 +32,16 @@ class AideExtension(ExtensionApp):
         config=True,
         help=(
             "Model used when a search names none. 'builtin' is the offline baseline coder; any other "
-            "name goes to the OpenAI-compatible endpoint. Empty: an LLM model name from "
-            "AIDE_MODEL if an API key is set, else 'builtin'."
+            "name goes to the OpenAI-compatible endpoint. Empty: with an API key or a base URL, "
+            "AIDE_MODEL if set, else llm_model; with neither, 'builtin'."
+        ),
+    )
+    llm_model = Unicode(
+        DEFAULT_LLM_MODEL,
+        config=True,
+        help=(
+            "LLM model of a search that names none when an API key or base URL is configured "
+            "(and default_model is empty); the AIDE_MODEL variable overrides it."
         ),
     )
     feedback_model = Unicode(
@@ -135,13 +143,19 @@ class AideExtension(ExtensionApp):
         return coders
 
     def resolve_model(self, requested: str | None = None) -> str:
+        """The client's model, else default_model, else the LLM when a key or endpoint is set."""
         if requested:
             return requested
         if self.default_model:
             return self.default_model
-        if self.llm_enabled and self.api_key() and os.environ.get("AIDE_MODEL"):
-            return os.environ["AIDE_MODEL"]
-        return "builtin"
+        llm = self.llm_enabled and self._llm_reachable()
+        return default_model(os.environ, llm_model=self.llm_model, llm=llm)
+
+    def endpoint(self) -> str:
+        """The OpenAI-compatible endpoint's base URL (not a secret: shown in summaries)."""
+        return (
+            self.openai_base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        )
 
     def check_model(self, model: str) -> str:
         """Why `model` cannot be used here, or '' when it can."""
@@ -224,6 +238,14 @@ class AideExtension(ExtensionApp):
         self.settings["aide"] = self
         self.settings["aide_manager"] = self.manager
         self.log.info("aide-jupyter %s: coders %s", __version__, ", ".join(self.enabled_coders()))
+        model = self.resolve_model()
+        if model == "builtin":
+            self.log.info(
+                "aide: searches default to the offline builtin coder (no OPENAI_API_KEY or "
+                "OPENAI_BASE_URL in the server's environment)"
+            )
+        else:
+            self.log.info("aide: searches default to model %s at %s", model, self.endpoint())
 
     def _check_config(self) -> None:
         """Fail loudly at start-up on a policy or policy parameter the engine would refuse."""

@@ -140,6 +140,7 @@ class SearchManager:
             kernel_id=req.kernel_id,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
@@ -252,7 +253,9 @@ class SearchManager:
             rec.info, rec.journal = writer.loaded
             if rec.info.status in ACTIVE:
                 rec.info.status, rec.info.pause_cause = "paused", "server_restart"
-        self._attach(rec, writer, self._coder(rec.config.model))
+        coder = self._coder(rec.config.model)
+        rec.endpoint = getattr(coder, "endpoint", None)
+        self._attach(rec, writer, coder)
 
     def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
         writer.bind(rec.info, rec.journal)

@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aide_jupyter.coders import coder_kind
 from aide_jupyter.search.journal import Journal, Node
 
 if TYPE_CHECKING:
@@ -73,7 +74,9 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "target": info.target,
         "kernel_id": rec.kernel_id,
         "notebook_path": rec.notebook_path,
+        "coder": coder_kind(config.model),
         "model": config.model,
+        "endpoint": rec.endpoint,
         "policy": config.policy,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
