@@ -88,9 +88,10 @@ def show(path: Path, out: TextIO) -> int:
     totals = journal.totals()
     out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
     out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
+    cost = "unknown" if totals["cost_usd"] is None else f"${totals['cost_usd']:.4f}"
     out.write(
         f"tokens {int(totals['tokens_in'] + totals['tokens_out'])} · "
-        f"cost ${totals['cost_usd']:.4f} · exec {totals['exec_time_s']:.1f} s\n\n"
+        f"cost {cost} · exec {totals['exec_time_s']:.1f} s\n\n"
     )
     rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
     for node in journal.nodes:

@@ -67,7 +67,9 @@ def _facts(summary: dict[str, Any]) -> dict[str, str]:
         "running": str(counts.get("running", 0)),
         "buggy": str(counts.get("buggy", 0)),
         "elapsed": _duration(summary.get("elapsed_s")),
-        "cost": f"${float(summary.get('cost_usd') or 0.0):.4f}",
+        "cost": "unknown (no price for the model)"
+        if summary.get("cost_usd") is None and summary.get("coder") == "openai"
+        else f"${float(summary.get('cost_usd') or 0.0):.4f}",
         "journal": str(summary.get("journal_path") or summary.get("run_dir") or ""),
         "where": str(summary.get("where") or "the AIDE side panel"),
         "mode": str(summary.get("mode") or ""),

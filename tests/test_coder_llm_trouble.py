@@ -201,3 +201,17 @@ async def test_vllm_named_tool_choice_and_context_window(server: FakeOpenAI) -> 
     last = server.requests[-1]
     assert "tool_choice" not in last and last["tools"][0]["function"]["name"] == "submit_review"
     assert "max_tokens" not in last
+
+
+async def test_unknown_prices_make_the_cost_unknown_not_zero(
+    server: FakeOpenAI, tmp_path: Path
+) -> None:
+    coder = _coder(server.base_url, "my-local-llm")
+    reply = await coder.draft(_draft())
+    assert reply.usage.cost_usd is None and reply.usage.tokens_in == 100
+    loop = _loop(coder, tmp_path, steps=1)
+    await loop.run()
+    assert loop.summary()["cost_usd"] is None and loop.journal.totals()["cost_usd"] is None
+    priced = _loop(_coder(server.base_url, "gpt-4o-mini"), tmp_path / "p", steps=1)
+    await priced.run()
+    assert priced.summary()["cost_usd"] > 0

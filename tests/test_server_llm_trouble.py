@@ -90,3 +90,20 @@ async def test_unreachable_endpoint_pauses_fast(jp_fetch, jp_serverapp, monkeypa
     paused = await wait_search(jp_fetch, summary["id"], lambda d: d["status"] == "paused", 30)
     assert paused["pause_cause"] == "llm" and url in paused["stop_reason"]
     assert "unreachable" in paused["stop_reason"] and paused["steps_done"] == 0
+
+
+def test_a_cost_budget_needs_a_price_for_the_model(monkeypatch):
+    from aide_jupyter.search.config import ConfigError
+    from aide_jupyter.server.app import AideExtension
+
+    monkeypatch.setenv("OPENAI_BASE_URL", "http://127.0.0.1:1/v1")
+    app = AideExtension(max_cost_usd=2.0)
+    with pytest.raises(ConfigError) as caught:
+        app.search_config({"model": "my-local-llm"})
+    assert caught.value.field == "model" and "price_table" in caught.value.message
+    assert app.search_config({"model": "gpt-4o-mini"}).max_cost_usd == 2.0  # a known price
+    priced = AideExtension(
+        max_cost_usd=2.0, price_table={"my-local-llm": {"input": 0, "output": 0}}
+    )
+    assert priced.search_config({"model": "my-local-llm"}).model == "my-local-llm"
+    assert AideExtension().search_config({"model": "my-local-llm"}).max_cost_usd is None

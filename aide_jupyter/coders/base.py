@@ -27,18 +27,24 @@ class LLMUnavailable(CoderError):
 
 @dataclass
 class Usage:
-    """Tokens and cost, per reply and summed per coder."""
+    """Tokens and cost, per reply and summed per coder. `cost_usd` None: unknown (a model
+    without a price was used), never a silent 0."""
 
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
     calls: int = 0
 
     def add(self, other: Usage) -> None:
         self.tokens_in += other.tokens_in
         self.tokens_out += other.tokens_out
-        self.cost_usd += other.cost_usd
+        self.cost_usd = add_cost(self.cost_usd, other.cost_usd)
         self.calls += other.calls
+
+
+def add_cost(a: float | None, b: float | None) -> float | None:
+    """Sum of two costs; unknown if either is."""
+    return None if a is None or b is None else a + b
 
 
 @dataclass

@@ -31,7 +31,7 @@ from .base import CodeReply, CoderError, LLMUnavailable, ReviewReply, Usage
 
 logger = logging.getLogger(__name__)
 
-# USD per million tokens (input, output). Override or extend with `prices=`; unknown models cost 0.
+# USD per million tokens (input, output). Override or extend with `prices=`; unknown: cost unknown.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.5, 10.0),
     "gpt-4o-mini": (0.15, 0.6),
@@ -113,6 +113,18 @@ def retry_after_s(exc: Exception) -> float | None:
     except ValueError:
         when = email.utils.parsedate_to_datetime(value)
         return None if when is None else max(0.0, when.timestamp() - time.time())
+
+
+def price_of(
+    model: str, prices: dict[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
+    """USD per million tokens (input, output) of `model`, or None when unknown; dated names like
+    gpt-4o-2024-08-06 take the longest known prefix."""
+    table = {**DEFAULT_PRICES, **(prices or {})}
+    if model in table:
+        return table[model]
+    known = sorted((k for k in table if model.startswith(k)), key=len)
+    return table[known[-1]] if known else None
 
 
 def _unreachable(exc: Exception) -> bool:
@@ -290,16 +302,15 @@ class OpenAICoder:
             {"role": "user", "content": prompt.render()},
         ]
 
-    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
-        price = self.prices.get(model)
-        if price is None:  # dated names like gpt-4o-2024-08-06: the longest known prefix
-            known = sorted((k for k in self.prices if model.startswith(k)), key=len)
-            price = self.prices[known[-1]] if known else None
+    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float | None:
+        price = price_of(model, self.prices)
         if price is None:
             if model not in self._unpriced:
                 self._unpriced.add(model)
-                logger.warning("no price for model %s: its cost counts as 0", model)
-            return 0.0
+                logger.warning(
+                    "no price for model %s: cost unknown (set c.AideExtension.price_table)", model
+                )
+            return None
         return (tokens_in * price[0] + tokens_out * price[1]) / 1e6
 
     async def _chat(

@@ -64,7 +64,7 @@ class Node:
     instruction: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: unknown (a model without a price answered)
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -235,11 +235,13 @@ class Journal:
             return []
         return [n.id for n in reversed(self.ancestors(best))] + [best.id]
 
-    def totals(self) -> dict[str, float]:
+    def totals(self) -> dict[str, Any]:
         """Budgets used so far, derived from the nodes (so a reloaded journal knows them)."""
         return {
             "tokens_in": sum(n.tokens_in for n in self.nodes),
             "tokens_out": sum(n.tokens_out for n in self.nodes),
-            "cost_usd": sum(n.cost_usd for n in self.nodes),
+            "cost_usd": None
+            if any(n.cost_usd is None for n in self.nodes)
+            else sum(n.cost_usd or 0.0 for n in self.nodes),
             "exec_time_s": sum(n.exec_time_s or 0.0 for n in self.nodes),
         }

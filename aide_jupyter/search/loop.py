@@ -18,7 +18,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aide_jupyter.coders.base import CoderError, LLMUnavailable
+from aide_jupyter.coders.base import CoderError, LLMUnavailable, add_cost
 
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
@@ -80,7 +80,7 @@ class SearchLoop:
         self._running = False
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
-        self._cost = float(totals["cost_usd"])
+        self._cost: float | None = totals["cost_usd"]
         self._started = time.monotonic()
         self._elapsed_base = info.elapsed_s
         for node in journal:
@@ -145,7 +145,7 @@ class SearchLoop:
             "best": {"node_id": best.id, "metric": best.metric} if best else None,
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
-            "cost_usd": round(self._cost, 6),
+            "cost_usd": None if self._cost is None else round(self._cost, 6),
         }
 
     async def run(self) -> str:
@@ -216,6 +216,8 @@ class SearchLoop:
             return ("done", f"time limit reached: {cfg.time_limit_s:g} s")
         if cfg.max_tokens is not None and self._tokens >= cfg.max_tokens:
             return ("done", f"token budget used: {self._tokens} of {cfg.max_tokens}")
+        if cfg.max_cost_usd is not None and self._cost is None:
+            return ("done", "cost budget cannot be checked: a model without a price answered")
         if cfg.max_cost_usd is not None and self._cost >= cfg.max_cost_usd:
             return ("done", f"cost budget used: ${self._cost:.4f} of ${cfg.max_cost_usd:g}")
         if not self._queue and len(self.journal) >= cfg.steps:
@@ -469,9 +471,9 @@ class SearchLoop:
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in
         node.tokens_out += usage.tokens_out
-        node.cost_usd += usage.cost_usd
+        node.cost_usd = add_cost(node.cost_usd, usage.cost_usd)
         self._tokens += usage.tokens_in + usage.tokens_out
-        self._cost += usage.cost_usd
+        self._cost = add_cost(self._cost, usage.cost_usd)
 
     def _fail(self, node: Node, error: str, *, exit_cause: str | None = None) -> None:
         node.status = "failed"

@@ -11,6 +11,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from .. import __version__
 from ..coders import DEFAULT_LLM_MODEL, Coder, default_model, make_coder
+from ..coders.openai import price_of
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
 from .kernels import KernelPool
@@ -192,23 +193,35 @@ class AideExtension(ExtensionApp):
             raise ConfigError("model", problem)
         if values["model"] == "builtin":
             values["feedback_model"] = None
+        elif values.get("max_cost_usd") is not None:
+            for model in {values["model"], values.get("feedback_model") or values["model"]}:
+                if price_of(model, self._prices()) is None:
+                    raise ConfigError(
+                        "model",
+                        f"no price known for {model!r}, so the server's cost budget "
+                        f"(max_cost_usd {values['max_cost_usd']:g}) cannot be kept: add it to "
+                        "c.AideExtension.price_table, or use a priced model",
+                    )
         return SearchConfig.from_dict(values)
 
-    def make_coder(self, model: str) -> Coder:
-        if model == "builtin":
-            return make_coder("builtin")
+    def _prices(self) -> dict[str, tuple[float, float]]:
         prices = {}
         for name, row in self.price_table.items():
             try:
                 prices[name] = (float(row["input"]), float(row["output"]))
             except (KeyError, TypeError, ValueError):
                 self.log.warning("aide: price_table[%r] needs numeric input and output", name)
+        return prices
+
+    def make_coder(self, model: str) -> Coder:
+        if model == "builtin":
+            return make_coder("builtin")
         return make_coder(
             model,
             feedback_model=self.feedback_model or None,
             base_url=self.openai_base_url or None,
             api_key=self.api_key(),
-            prices=prices,
+            prices=self._prices(),
         )
 
     # ----- ExtensionApp -----

@@ -84,7 +84,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "best": {"node_id": best.id, "metric": finite(best.metric)} if best else None,
         "lower_is_better": journal.lower_is_better,
         "tokens": int(totals["tokens_in"] + totals["tokens_out"]),
-        "cost_usd": round(float(totals["cost_usd"]), 6),
+        "cost_usd": None if totals["cost_usd"] is None else round(float(totals["cost_usd"]), 6),
         "elapsed_s": round(rec.elapsed_s(), 3),
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
