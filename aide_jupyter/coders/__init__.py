@@ -6,7 +6,14 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
-from .base import Coder, CodeReply, CoderError, LLMUnavailable, ReviewReply, Usage
+from aide_jupyter.search.coder import (
+    Coder,
+    CodeReply,
+    CoderError,
+    LLMUnavailable,
+    ReviewReply,
+    Usage,
+)
 
 __all__ = [
     "DEFAULT_LLM_MODEL",

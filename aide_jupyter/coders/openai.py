@@ -24,10 +24,10 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
+from aide_jupyter.search.coder import CodeReply, CoderError, LLMUnavailable, ReviewReply, Usage
 from aide_jupyter.search.prompts import REVIEW_JSON_FORMAT, Prompt
 
 from . import quirks
-from .base import CodeReply, CoderError, LLMUnavailable, ReviewReply, Usage
 
 logger = logging.getLogger(__name__)
 
