@@ -24,6 +24,7 @@ from aide_jupyter.coders import CoderError, default_model
 from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
 from aide_jupyter.journal.export import write_best_solution
 from aide_jupyter.journal.schema import verdict
+from aide_jupyter.search.config import POLICIES, ConfigError
 from aide_jupyter.search.journal import Journal, SearchInfo
 
 log = logging.getLogger(__name__)
@@ -38,7 +39,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", help="folder with the data files")
     run.add_argument("--target", help="target column")
     run.add_argument("--eval", default="", help="evaluation protocol, if not in the goal")
-    run.add_argument("--steps", type=int, help="total number of nodes (default 20)")
+    run.add_argument(
+        "--steps",
+        type=int,
+        help="nodes in the tree in all (default 20); with --resume, the new total, so "
+        "--steps 8 on a search of 5 nodes runs 3 more",
+    )
+    run.add_argument("--metric", help="the metric to optimise, e.g. accuracy, rmse, auc")
+    run.add_argument("--parallel", type=int, help="nodes run at once (default 1)")
+    run.add_argument("--policy", choices=POLICIES, help="search policy (default greedy)")
     run.add_argument(
         "--model",
         help="an LLM model name, or 'builtin' (offline baseline). Default: with OPENAI_API_KEY or "
@@ -72,6 +81,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except (JournalError, CoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
         return 2
 
 
@@ -168,6 +180,37 @@ class Progress:
             self.stream.flush()
 
 
+def check_target(data_dir: Path, target: str) -> str:
+    """'' when `target` is a column of a table in `data_dir` (train.* first), else why not."""
+    import pandas as pd
+
+    tables = sorted(
+        (p for p in data_dir.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".tsv")),
+        key=lambda p: (not p.stem.lower().startswith("train"), len(p.parts), p.name),
+    )
+    if not tables:
+        return ""  # no table to check (images, text, ...): the coder reads the files itself
+    first: tuple[Path, list[str]] | None = None
+    for path in tables:
+        try:
+            if path.suffix.lower() == ".parquet":
+                columns = [str(c) for c in pd.read_parquet(path).columns]
+            else:
+                sep = "\t" if path.suffix.lower() == ".tsv" else ","
+                columns = [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
+        except Exception as exc:  # unreadable table: the search will say more
+            log.info("cannot read the header of %s: %s", path, exc)
+            continue
+        if target in columns:
+            return ""
+        first = first or (path, columns)
+    if first is None:
+        return ""
+    from aide_jupyter.search.columns import missing_column
+
+    return missing_column(target, first[1], str(first[0].relative_to(data_dir)))
+
+
 def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
     from aide_jupyter.search.config import SearchConfig
 
@@ -189,6 +232,22 @@ def run(args: argparse.Namespace) -> int:
             model=args.model,
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
+            parallel=args.parallel,
+            policy=args.policy,
+        )
+        queued = sum(1 for n in journal.nodes if n.status == "queued")
+        if len(journal) >= config.steps and not queued:
+            print(
+                f"error: the search already has {len(journal)} nodes and --steps is the total: "
+                f"give more, e.g. --steps {len(journal) + 5} for 5 more",
+                file=sys.stderr,
+            )
+            return 2
+        more = max(0, config.steps - len(journal)) + queued
+        print(
+            f"resuming {info.id}: {len(journal)} nodes so far, up to {config.steps} in all "
+            f"({more} to run)",
+            file=sys.stderr,
         )
     else:
         if not args.goal or not args.data_dir:
@@ -198,9 +257,21 @@ def run(args: argparse.Namespace) -> int:
         if not data_dir.is_dir():
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
             return 2
+        if args.target:
+            problem = check_target(data_dir, args.target)
+            if problem:
+                print(f"error: --target: {problem}", file=sys.stderr)
+                return 2
         search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        evaluation = args.eval
+        if args.metric:
+            evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
         info = SearchInfo(
-            id=search_id, goal=args.goal, eval=args.eval, data_dir=str(data_dir), target=args.target
+            id=search_id,
+            goal=args.goal,
+            eval=evaluation,
+            data_dir=str(data_dir),
+            target=args.target,
         )
         journal = Journal()
         config = _config_from(
@@ -209,6 +280,8 @@ def run(args: argparse.Namespace) -> int:
             model=args.model or default_model(),
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
+            parallel=args.parallel,
+            policy=args.policy,
         )
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)

@@ -38,3 +38,14 @@ def test_bad_refs_say_what_is_accepted(ref: str, needle: str) -> None:
     with pytest.raises(ValueError) as caught:
         resolve_ref(ref, NODES)
     assert needle in str(caught.value)
+
+
+def test_a_missing_column_lists_all_columns_closest_first() -> None:
+    from aide_jupyter.search.columns import missing_column
+
+    columns = [f"feature_{i}" for i in range(13)] + ["SalePrice"]
+    text = missing_column("saleprice", columns, "train")
+    assert text.startswith("'saleprice' is not a column of train; closest: SalePrice;")
+    assert "columns (14): feature_0," in text and text.endswith("feature_12, SalePrice")
+    many = missing_column("x", [f"c{i}" for i in range(100)], "df")
+    assert "columns (100)" in many and "(40 more)" in many

@@ -152,7 +152,7 @@ def test_parse_errors_are_one_line(line: str, needle: str) -> None:
         ),
         (
             'optimize --data df --target cost "x"',
-            "--target: 'cost' is not a column of df (columns: a, price)",
+            "--target: 'cost' is not a column of df; columns (2): a, price",
         ),
         ('optimize --data df,test --target nope "x"', "is not a column of df, test"),
         ('optimize --data df --data-dir nowhere "x"', "--data-dir: 'nowhere' is not a folder"),

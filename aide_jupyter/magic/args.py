@@ -252,13 +252,12 @@ def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = 
         return  # arrays (X, y): there is no column to check
     if any(args.target in list(f.columns) for f in frames.values()):
         return
+    from aide_jupyter.search.columns import missing_column
+
     name, frame = next(iter(frames.items()))
     columns = [str(c) for c in list(frame.columns)]
-    shown = ", ".join(columns[:12]) + (
-        f", ... ({len(columns)} in all)" if len(columns) > 12 else ""
-    )
     where = name if len(frames) == 1 else ", ".join(frames)
-    raise UsageError(f"--target: {args.target!r} is not a column of {where} (columns: {shown})")
+    raise UsageError(f"--target: {missing_column(args.target, columns, where)}")
 
 
 def llm_key_hint(model: str) -> str:
