@@ -78,7 +78,7 @@ class SearchLoop(NodeSteps):
         self._cutting: asyncio.Task[None] | None = None
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
-        self._cost = float(totals["cost_usd"])
+        self._cost: float | None = totals["cost_usd"]
         self._started = time.monotonic()
         self._elapsed_base = info.elapsed_s
         for node in journal:
@@ -155,13 +155,17 @@ class SearchLoop(NodeSteps):
             "id": self.info.id,
             "status": self.info.status,
             "stop_reason": self.info.stop_reason,
+            "pause_cause": self.info.pause_cause,
+            "coder": "builtin" if self.config.model == "builtin" else "openai",
+            "model": self.config.model,
+            "endpoint": getattr(self.coder, "endpoint", None),
             "steps_done": sum(1 for n in self.journal.nodes if n.is_finished),
             "steps": self.config.steps,
             "elapsed_s": round(self.info.elapsed_s, 3),
             "best": {"node_id": best.id, "metric": best.metric} if best else None,
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
-            "cost_usd": round(self._cost, 6),
+            "cost_usd": None if self._cost is None else round(self._cost, 6),
         }
 
     async def run(self) -> str:
