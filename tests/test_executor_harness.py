@@ -12,7 +12,7 @@ import pytest
 
 from aide_jupyter.executors import KernelExecutor
 from aide_jupyter.search.executor import ExecRequest
-from tests.support_executor import kernel_running
+from tests.support_executor import kernel_running, needs_fork
 
 pytestmark = pytest.mark.timeout(120)
 MODULE = "_aide_test_harness"
@@ -48,7 +48,7 @@ def user_kernel() -> Iterator[dict]:
         yield info
 
 
-@pytest.mark.parametrize("mode", ["fork", "spawn"])
+@pytest.mark.parametrize("mode", [pytest.param("fork", marks=needs_fork), "spawn"])
 async def test_hooks_run_around_node_code(user_kernel: dict, tmp_path: Path, mode: str) -> None:
     ex = KernelExecutor(user_kernel, mode=mode)
     try:

@@ -13,7 +13,7 @@ import psutil
 import pytest
 
 from aide_jupyter.executors import KernelExecutor
-from tests.support_executor import Frontend, user_kernel_running
+from tests.support_executor import Frontend, needs_fork, user_kernel_running
 
 pytestmark = pytest.mark.timeout(240)
 ROWS = 3_000_000
@@ -42,7 +42,7 @@ async def _watch_rss(proc: psutil.Process, peak: list[float], stop: asyncio.Even
         await asyncio.sleep(0.01)
 
 
-@pytest.mark.parametrize("mode", ["fork", "spawn"])
+@pytest.mark.parametrize("mode", [pytest.param("fork", marks=needs_fork), "spawn"])
 async def test_preview_of_a_big_parquet_file_keeps_kernel_memory(
     user_kernel: dict, big_parquet: Path, mode: str
 ) -> None:

@@ -13,7 +13,7 @@ import pytest
 
 from aide_jupyter.executors import KernelExecutor
 from aide_jupyter.search.executor import ExecRequest
-from tests.support_executor import Frontend, user_kernel_running
+from tests.support_executor import AUTO_MODE, Frontend, user_kernel_running
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -43,7 +43,7 @@ async def test_nodes_run_while_a_user_cell_runs(user_kernel: dict, tmp_path: Pat
             finished.append(time.monotonic() - started)
         assert not cell.done(), "the nodes should finish while the user's cell still runs"
         assert finished[-1] < 15, finished
-        assert ex.describe() == {"mode": "fork", "subshell": True}
+        assert ex.describe() == {"mode": AUTO_MODE, "subshell": True}
         content, _ = await cell
         assert content["status"] == "ok"
     finally:
