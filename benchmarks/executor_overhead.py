@@ -41,6 +41,12 @@ print("acc", round(model.score(X.iloc[150_000:], y.iloc[150_000:]), 4))
 print("fit_s", time.perf_counter() - _t0)
 """
 
+# The fixed cost alone: a node that only touches the frame (the fit's run-to-run noise on a loaded
+# machine is larger than the overhead being measured).
+TINY = """
+print("shape", df.shape, float(df["f0"].iloc[0]))
+"""
+
 # The same node as a bare fork in the kernel: no runner, no supervision, no messaging.
 BARE = """
 import os as _os, time as _time
@@ -94,7 +100,9 @@ def aideml_interpreter(csv: Path, workdir: Path) -> float | None:
     return wall
 
 
-async def warm_kernel(csv: Path, root: Path, runs: int) -> dict[str, list[float]]:
+async def warm_kernel(
+    csv: Path, root: Path, runs: int, code: str = FIT, latency: bool = True
+) -> dict[str, list[float]]:
     """(a), (p) and (0) interleaved on one kernel holding the data, plus user latency."""
     setup = (
         f"import pandas as pd\nimport sklearn.linear_model\ndf = pd.read_csv({str(csv)!r})\n" + BARE
@@ -110,7 +118,7 @@ async def warm_kernel(csv: Path, root: Path, runs: int) -> dict[str, list[float]
                 for name, executor in (("fork", fork), ("portable", portable)):
                     req = ExecRequest(
                         node_id=f"{name}{i}",
-                        code=FIT,
+                        code=code,
                         workdir=str(root / f"{name}{i}"),
                         data_names=["df"],
                     )
@@ -119,8 +127,8 @@ async def warm_kernel(csv: Path, root: Path, runs: int) -> dict[str, list[float]
                     walls[name] = time.perf_counter() - start
                     assert res.ok, res
                     if name == "fork":
-                        fit = float(res.output.split("fit_s")[1])
-                await ex.run_code(f"_aide_bare_s = _aide_bare_fork({FIT!r})")
+                        fit = float(res.output.split("fit_s")[1]) if "fit_s" in res.output else 0
+                await ex.run_code(f"_aide_bare_s = _aide_bare_fork({code!r})")
                 reply = await fork._execute("", {"b": "_aide_bare_s"})
                 bare = float(reply["content"]["user_expressions"]["b"]["data"]["text/plain"])
                 if i == 0:
@@ -131,7 +139,8 @@ async def warm_kernel(csv: Path, root: Path, runs: int) -> dict[str, list[float]
                 out["fit"].append(fit)
         finally:
             await portable.close()
-        out["lat"] = await user_latency(ex, root, runs)
+        if latency:
+            out["lat"] = await user_latency(ex, root, runs)
     return out
 
 
@@ -171,12 +180,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--rows", type=int, default=200_000)
+    parser.add_argument("--tiny-runs", type=int, default=30)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
         csv = root / "train.csv"
         make_data(args.rows, csv)
         a = asyncio.run(warm_kernel(csv, root, args.runs))
+        tiny_root = root / "tiny"
+        tiny_root.mkdir()
+        t = asyncio.run(warm_kernel(csv, tiny_root, args.tiny_runs, TINY, latency=False))
         b_wall, b_own = [], []
         for i in range(args.runs):
             (root / f"b{i}").mkdir()
@@ -205,6 +218,14 @@ def main() -> None:
     else:
         print("(c) aideml Interpreter: not installed, skipped")
     print(f"fit inside the forked node: {med(a['fit']):.3f} s")
+    tiny_bare = med(t["bare"])
+    print(f"fixed cost, a node that only reads the frame ({args.tiny_runs} runs):")
+    for label, wall in (
+        ("(0) bare os.fork", tiny_bare),
+        ("(a) fork path", med(t["fork"])),
+        ("(p) portable path", med(t["portable"])),
+    ):
+        print(f"  {label:<46}{wall:>12.3f}{(wall - tiny_bare) * 1000:>19.1f}")
     print(f"ratio b/a (node wall): {med(b_wall) / med(a['fork']):.1f}x")
     print(
         f"user cell round trip while 2 nodes run: p50 {pct(a['lat'], 0.5) * 1000:.1f} ms, "
