@@ -21,6 +21,7 @@ from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 
 from aide_jupyter.executors import protocol
+from aide_jupyter.executors.holdout_client import HoldoutClient
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
 
@@ -32,7 +33,7 @@ NOTICE_TYPE = "aide_runner_notice"
 READ_RECHECK_S = 2.0
 
 
-class KernelExecutor:
+class KernelExecutor(HoldoutClient):
     """Executor protocol over one (live) kernel.
 
     A kernel restart or death while nodes run raises `ExecutorLost` from their `run()` calls
@@ -260,6 +261,7 @@ class KernelExecutor:
         await self.start()
         async with self._sem:
             await self._ensure_runner()
+            request = await self._ensure_harness(request)
             spec = self._spec(request)
             forget, self._to_forget = self._to_forget, []
             answer = await self._call("launch", spec=spec, forget=forget)
@@ -279,7 +281,7 @@ class KernelExecutor:
             return result_from_runner(result)
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
-        return launch_spec(
+        spec = launch_spec(
             request,
             mode=self.mode,
             threads=self.threads_per_node or max(1, self._cpus // self.parallel),
@@ -287,6 +289,9 @@ class KernelExecutor:
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,
         )
+        if request.harness and "harness" not in spec:
+            spec["harness"] = dict(request.harness)
+        return spec
 
     async def _wait(
         self, seq: int, fut: asyncio.Future[dict[str, Any]], timeout_s: float

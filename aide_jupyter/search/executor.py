@@ -20,6 +20,8 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
+    # {"key": ...} of the search's holdout split (see prepare_holdout), or None.
+    harness: dict[str, Any] | None = None
 
 
 @dataclass
@@ -39,6 +41,8 @@ class ExecResult:
     peak_mem_mb: float | None = None
     exit_code: int | None = None
     detail: str | None = None
+    # With a holdout: {metric, metric_name, rows, via} or {error} from the kernel's harness.
+    harness: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,3 +67,16 @@ class Executor(Protocol):
     async def run(self, request: ExecRequest) -> ExecResult: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class HoldoutExecutor(Protocol):
+    """An executor that can hold out rows and score nodes on them (trusted scores).
+
+    `prepare_holdout` splits once per search in the place where the data lives and answers
+    {key, rows, train_rows, task, metric, ...}; requests then carry `harness={"key": key}`.
+    It is idempotent per key and safe to call again after a kernel restart."""
+
+    async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def release_holdout(self, key: str) -> None: ...

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from aide_jupyter.coders.base import CoderError
 
+from . import holdout as holdout_mod
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
@@ -142,7 +143,23 @@ class SearchLoop:
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
             "cost_usd": round(self._cost, 6),
+            "holdout": holdout_mod.summary(self.info.holdout),
         }
+
+    async def prepare_holdout(self) -> dict[str, Any] | None:
+        """Split off the holdout where the data lives (once per search; again after a restart).
+
+        The metric's direction then fixes the search's direction."""
+        if not self.info.holdout:
+            return None
+        done = await holdout_mod.prepare(
+            self.executor,
+            self.info,
+            seed=int(self.config.seed or 0),
+            copy_dir=str(self.run_dir / "holdout_data"),
+        )
+        self.journal.lower_is_better = holdout_mod.METRICS[done["metric"]]
+        return done
 
     async def run(self) -> str:
         """Run until a stop condition; return (and record in info.stop_reason) why it stopped."""
@@ -156,6 +173,15 @@ class SearchLoop:
         tasks: dict[asyncio.Task[None], Node] = {}
         final = ("done", "nothing left to run")
         try:
+            try:
+                await self.prepare_holdout()
+            except holdout_mod.HoldoutSetupError as exc:
+                self._finish("failed", f"holdout: {exc}")
+                return f"holdout: {exc}"
+            except ExecutorLost as exc:
+                self._cause = "kernel"
+                self._finish("paused", f"executor lost: {exc}; resume with a working executor")
+                return f"executor lost: {exc}"
             while True:
                 self._tick()
                 reason = self._stop_reason()
@@ -186,7 +212,18 @@ class SearchLoop:
             self._finish("failed", f"error: {type(exc).__name__}: {exc}")
             raise
         self._finish(*final)
+        if final[0] != "paused":
+            await self._release_holdout()
         return final[1]
+
+    async def _release_holdout(self) -> None:
+        """The split's labels and row copies leave the kernel's memory when the search ends."""
+        release = getattr(self.executor, "release_holdout", None)
+        if self.info.holdout and callable(release):
+            try:
+                await release(self.info.holdout.get("key") or self.info.id)
+            except Exception as exc:  # the kernel may be gone; its memory with it
+                logger.info("search %s: holdout not released: %s", self.info.id, exc)
 
     # ----- scheduling -----
 
@@ -305,12 +342,13 @@ class SearchLoop:
             goal=self.info.goal,
             eval=self.info.eval,
             data=list(self.info.data),
-            data_dir=self.info.data_dir,
+            data_dir=(self.info.holdout or {}).get("data_dir") or self.info.data_dir,
             target=self.info.target,
             lower_is_better=self.journal.lower_is_better,
             seed=int(self.config.seed or 0),
             packages=self.packages,
             node_timeout_s=self._node_timeout(),
+            holdout=self.info.holdout,
         )
 
     def _node_timeout(self) -> float:
@@ -341,6 +379,7 @@ class SearchLoop:
             timeout_s=self._node_timeout(),
             memory_limit_mb=self.config.memory_limit_mb,
             data_names=list(self.info.data),
+            harness={"key": self.info.holdout["key"]} if self.info.holdout else None,
         )
         try:
             result = await self.executor.run(request)
@@ -369,6 +408,16 @@ class SearchLoop:
             review_summary=review.summary if review else "",
             fixed_lower=self.journal.lower_is_better,
         )
+        if self.info.holdout:
+            judged = holdout_mod.harness_verdict(
+                result,
+                verdict,
+                review_is_bug=review.is_bug if review else None,
+                metric=self.info.holdout["metric"],
+            )
+            verdict = judged.verdict
+            node.reported_metric = judged.reported_metric
+            node.holdout_error, node.metric_flag = judged.holdout_error, judged.metric_flag
         if (
             self.journal.lower_is_better is None
             and verdict.metric is not None
