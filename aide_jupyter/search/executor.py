@@ -20,7 +20,9 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
-    # {"key": ...} of the search's holdout split (see prepare_holdout), or None.
+    # The holdout harness (see docs/executor.md): the engine sets {"key": <the split's key>};
+    # a kernel executor adds "module" (the sys.modules name of the shipped harness), and the
+    # runner calls its hooks around the node's code.
     harness: dict[str, Any] | None = None
 
 
@@ -30,7 +32,9 @@ class ExecResult:
 
     exit_cause: ok | exception | timeout | signal (killed by a signal, e.g. a segfault) |
     exit (the process exited early, e.g. os._exit) | memory (over the memory limit) |
+    cancelled (stopped on request; exc_type "Cancelled") |
     lost (the kernel died or restarted under it) | error (the executor itself failed).
+    `harness`: what the request's harness hooks returned (after_exec, score), if any.
     """
 
     output: str
@@ -80,3 +84,11 @@ class HoldoutExecutor(Protocol):
     async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]: ...
 
     async def release_holdout(self, key: str) -> None: ...
+
+
+async def cancel_nodes(executor: Executor, node_ids: list[str]) -> None:
+    """Ask the executor to end these running nodes now, if it can (`cancel(node_ids)`); their
+    `run()` calls then return `exit_cause="cancelled"`."""
+    cancel = getattr(executor, "cancel", None)
+    if cancel is not None and node_ids:
+        await cancel(node_ids)
