@@ -239,6 +239,15 @@ def snapshot_extra(key: str) -> dict[str, Any]:
     }
 
 
+def snapshot_data(key: str, data: dict[str, Any]) -> dict[str, Any]:
+    """The named data a portable snapshot stores: the split frame as its training rows only, so
+    the snapshot file on disk holds no holdout labels."""
+    state = _STATE[key]
+    out = dict(data, **state["train"])
+    _scrub(out, state.get("originals") or [], state["train"])
+    return out
+
+
 def restore_child(key: str, extra: dict[str, Any]) -> None:
     """Install the snapshot's state in a fresh interpreter (it never had the labels)."""
     _STATE[key] = dict(extra)

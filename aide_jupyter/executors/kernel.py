@@ -217,7 +217,7 @@ class KernelExecutor(HoldoutClient):
             return result_from_runner(result)
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
-        spec = launch_spec(
+        return launch_spec(
             request,
             mode=self.mode,
             threads=self.threads_per_node or max(1, self._cpus // self.parallel),
@@ -225,9 +225,6 @@ class KernelExecutor(HoldoutClient):
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,
         )
-        if request.harness and "harness" not in spec:
-            spec["harness"] = dict(request.harness)
-        return spec
 
     async def _wait(
         self, seq: int, fut: asyncio.Future[dict[str, Any]], timeout_s: float
