@@ -81,6 +81,19 @@ def metric_in_text(text: str) -> str | None:
     return found.pop() if len(found) == 1 else None  # type: ignore[return-value]
 
 
+def resolve_metric(metric: str | None, text: str) -> str | None:
+    """The holdout's metric: the named one (ValueError if the harness cannot score it), else the
+    one the goal text names, else None (the kernel picks accuracy or rmse from the target)."""
+    if metric:
+        name = canonical_metric(metric)
+        if name is None:
+            raise ValueError(
+                f"{metric!r} is not a metric the holdout can score; one of {', '.join(METRICS)}"
+            )
+        return name
+    return metric_in_text(text)
+
+
 @dataclass
 class HarnessVerdict:
     verdict: Verdict

@@ -205,15 +205,10 @@ def parse_holdout(data: dict[str, Any], req: CreateRequest) -> dict[str, Any] | 
         raise BadRequest(
             "holdout", "needs `data` (a DataFrame with the target) or `data_dir` (with train.csv)"
         )
-    names = ", ".join(holdout_metrics.METRICS)
-    if req.metric:
-        metric = holdout_metrics.canonical_metric(req.metric)
-        if metric is None:
-            raise BadRequest(
-                "metric", f"{req.metric!r} is not a metric the holdout can score; one of {names}"
-            )
-    else:
-        metric = holdout_metrics.metric_in_text(f"{req.goal}\n{req.eval}")
+    try:
+        metric = holdout_metrics.resolve_metric(req.metric, f"{req.goal}\n{req.eval}")
+    except ValueError as exc:
+        raise BadRequest("metric", str(exc)) from None
     lower = holdout_metrics.METRICS.get(metric or "")
     if metric is not None and req.lower_is_better not in (None, lower):
         raise BadRequest(
