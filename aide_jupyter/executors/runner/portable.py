@@ -112,6 +112,8 @@ def snapshot(spec: dict[str, Any], user_ns: dict[str, Any]) -> str:
                 "source": getattr(mod, "_SOURCE", None),
                 "extra": extra,
             }
+            if hasattr(mod, "snapshot_data"):  # e.g. frames become their training rows only
+                payload["data"] = mod.snapshot_data(harness.get("key", ""), payload["data"])
         path = os.path.join(work_dir(), f"snapshot-{key}.pkl")
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
