@@ -83,7 +83,12 @@ class HealthHandler(AideHandler):
     @authorized("read")
     def get(self) -> None:
         self.answer(
-            {"name": "aide_jupyter", "version": __version__, "coders": self.aide.enabled_coders()}
+            {
+                "name": "aide_jupyter",
+                "version": __version__,
+                "coders": self.aide.enabled_coders(),
+                "default_model": self.aide.resolve_model(),
+            }
         )
 
 
