@@ -40,7 +40,10 @@ async def run_code(serverapp: Any, kernel_id: str, code: str, timeout: float = 6
         session=Session(key=key.encode() if isinstance(key, str) else key, username="test")
     )
     client.load_connection_info(info)
-    client.start_channels()
+    # No heartbeat: a client without its kernel manager judges liveness by a 1-s heartbeat, which
+    # a loaded machine misses ("Kernel died before replying to kernel_info" from a live kernel).
+    # A kernel that really died still fails here, by the timeout.
+    client.start_channels(hb=False)
     try:
         await client.wait_for_ready(timeout=timeout)
         reply = await client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
