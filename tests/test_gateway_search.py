@@ -29,9 +29,6 @@ def jp_server_config(kernel_gateway):
     GatewayClient.clear_instance()
 
 
-@pytest.mark.xfail(
-    strict=True, reason="issue 13: the executor dials ZMQ from local connection info"
-)
 async def test_search_on_a_gateway_kernel_finishes(jp_fetch, jp_serverapp, kernel_gateway):
     assert type(jp_serverapp.kernel_manager).__name__ == "GatewayMappingKernelManager"
     kernel_id = await start_kernel(jp_fetch, "nb.ipynb")

@@ -13,7 +13,7 @@ from .. import __version__
 from ..coders import Coder, make_coder
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
-from .kernels import KernelPool
+from .kernels import KernelPool, is_gateway_manager
 from .manager import SearchManager
 from .routes import HANDLERS
 
@@ -204,6 +204,7 @@ class AideExtension(ExtensionApp):
         km = self.serverapp.kernel_manager
         pool = KernelPool(
             lambda kernel_id: km.get_kernel(kernel_id).get_connection_info(),
+            remote=is_gateway_manager(km),
             parallel=self.kernel_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,
