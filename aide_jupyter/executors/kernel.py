@@ -9,13 +9,14 @@ watcher thread (even while a user cell runs) and, because iopub is lossy, is als
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import contextlib
 import logging
 import time
 from typing import Any
 
-from aide_jupyter.executors import protocol
+from aide_jupyter.executors import artifacts, protocol
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.executors.transport import Channel, KernelTransport, TransportClosed, ZmqTransport
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
@@ -47,6 +48,8 @@ class KernelExecutor:
         poll_interval_s: float = 5.0,
         lost_after_s: float = 3.0,
         preview_source: str | None = None,
+        remote_workdirs: bool = False,
+        artifact_max_bytes: int = 2_000_000,
     ) -> None:
         if mode not in ("auto", "fork", "spawn"):
             raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
@@ -64,6 +67,10 @@ class KernelExecutor:
         self.request_timeout_s = request_timeout_s
         self.poll_interval_s = poll_interval_s
         self.lost_after_s = lost_after_s
+        # a kernel on another host (behind a gateway): nodes run in a temp folder there and
+        # their small files come back with the result (runner part `remote`, `artifacts.land`)
+        self.remote_workdirs = remote_workdirs
+        self.artifact_max_bytes = int(artifact_max_bytes)
         self._runner_parts = protocol.runner_parts()
         self._runner_name = protocol.module_name("_aide_runner", protocol.runner_source())
         self._preview_src = preview_source
@@ -212,9 +219,17 @@ class KernelExecutor:
             finally:
                 self._waiters.pop(seq, None)
             self._to_forget.append(seq)  # sent with the next launch: no extra round trip
+            if self.remote_workdirs:
+                result = artifacts.land(dict(result), request.workdir)
             return result_from_runner(result)
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
+        spec = self._base_spec(request)
+        if self.remote_workdirs:
+            spec["remote"] = {"max_bytes": self.artifact_max_bytes}
+        return spec
+
+    def _base_spec(self, request: ExecRequest) -> dict[str, Any]:
         return launch_spec(
             request,
             mode=self.mode,
@@ -286,6 +301,20 @@ class KernelExecutor:
     async def describe_dir(self, path: str, max_chars: int = 8000) -> str:
         """The engine's preview of a data folder on the kernel's host."""
         return str(await self._preview("describe_dir", [path, max_chars], False))
+
+    async def resolve_dir(self, path: str) -> str:
+        """`path` as an absolute folder on the kernel's host (relative to the kernel's working
+        directory); raises ValueError naming it when there is no such folder there."""
+        await self.start()
+        expr = f"(lambda os, p: [os.path.abspath(p), os.path.isdir(p)])(__import__('os'), {path!r})"
+        reply = await self._execute("", {"r": expr})
+        content = reply.get("content", {}).get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"could not check data_dir in the kernel: {content.get('evalue')}")
+        absolute, is_dir = ast.literal_eval(content["data"]["text/plain"])
+        if not is_dir:
+            raise ValueError(f"data_dir: no folder {absolute!r} on the kernel's host")
+        return str(absolute)
 
     async def environment(self) -> list[str]:
         """Installed ML packages in the kernel's interpreter, one 'name version' per item."""

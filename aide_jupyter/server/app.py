@@ -91,6 +91,15 @@ class AideExtension(ExtensionApp):
             "review still overlap). Kept at 1 until concurrent forked nodes are reliable."
         ),
     )
+    remote_artifact_max_mb = Float(
+        2.0,
+        config=True,
+        help=(
+            "Kernels behind a gateway: nodes run in a temporary folder on the kernel's host; the "
+            "files a node writes there (submission.csv first, then smaller files first) come back "
+            "with its result up to this many MB in all and land in the local run folder."
+        ),
+    )
     memory_limit_mb = Int(0, config=True, help="Address-space limit per node in MB; 0: none.")
     executor_mode = Enum(
         ["auto", "fork", "spawn"],
@@ -205,6 +214,7 @@ class AideExtension(ExtensionApp):
         pool = KernelPool(
             lambda kernel_id: km.get_kernel(kernel_id).get_connection_info(),
             remote=is_gateway_manager(km),
+            artifact_max_bytes=int(self.remote_artifact_max_mb * 1024 * 1024),
             parallel=self.kernel_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,

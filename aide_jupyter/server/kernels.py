@@ -43,12 +43,14 @@ class KernelPool:
         connection_info: Callable[[str], dict[str, Any]],
         *,
         remote: bool = False,
+        artifact_max_bytes: int = 2_000_000,
         parallel: int,
         memory_limit_mb: int | None,
         mode: str = "auto",
     ) -> None:
         self._connection_info = connection_info
         self.remote = remote
+        self.artifact_max_bytes = artifact_max_bytes
         self.parallel = parallel
         self.memory_limit_mb = memory_limit_mb
         self.mode = mode
@@ -63,6 +65,8 @@ class KernelPool:
                 memory_limit_mb=self.memory_limit_mb,
                 mode=self.mode,
                 request_timeout_s=REQUEST_TIMEOUT_S,
+                remote_workdirs=self.remote,
+                artifact_max_bytes=self.artifact_max_bytes,
             )
             self._executors[kernel_id] = executor
         return executor

@@ -140,6 +140,7 @@ class SearchManager:
             kernel_id=req.kernel_id,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        rec.host = self.pool.host()
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
@@ -300,6 +301,7 @@ class SearchManager:
                 return
             executor = self.pool.get(kernel_id)
             loop.executor = executor
+            rec.host = self.pool.host()
             if not rec.prepared:
                 rec.preparing = True
                 try:
@@ -332,6 +334,9 @@ class SearchManager:
         if rec.info.data:
             rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
         elif rec.info.data_dir:
+            if self.pool.remote:  # a path on the kernel's host: check and resolve it there
+                rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
+                rec.loop.info.data_dir = rec.info.data_dir
             rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
         rec.loop.packages = await executor.environment()
 

@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aide_jupyter.journal import JournalWriter
 from aide_jupyter.search.config import SearchConfig
@@ -30,6 +31,8 @@ class SearchRecord:
     preparing: bool = False
     prepared: bool = False
     halt: tuple[str, str, str | None] | None = None  # status, reason, pause cause of stop/pause
+    host: str | None = None  # where its kernel runs, when not here (a gateway's host)
+    workers: list[dict[str, Any]] = field(default_factory=list)  # {kernel_id, host?, running}
     _run_started: float | None = field(default=None, repr=False)
     _run_base: float = field(default=0.0, repr=False)
 

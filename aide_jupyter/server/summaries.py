@@ -72,6 +72,8 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "data_dir": relative(rec.root, info.data_dir),
         "target": info.target,
         "kernel_id": rec.kernel_id,
+        "host": rec.host,
+        "workers": [dict(w) for w in rec.workers],
         "notebook_path": rec.notebook_path,
         "model": config.model,
         "policy": config.policy,

@@ -130,9 +130,18 @@ def _seconds(data: dict[str, Any], name: str, hi: float) -> float | None:
 
 
 def parse_create(
-    data: dict[str, Any], *, root: Path, max_steps: int, max_parallel: int, models: ModelCheck
+    data: dict[str, Any],
+    *,
+    root: Path,
+    max_steps: int,
+    max_parallel: int,
+    models: ModelCheck,
+    remote_kernels: bool = False,
 ) -> CreateRequest:
-    """Check every field of a create body; raise BadRequest naming the first bad one."""
+    """Check every field of a create body; raise BadRequest naming the first bad one.
+
+    With `remote_kernels` (a gateway), `data_dir` is a path on the kernel's host: it is kept as
+    given and checked in the kernel before the search runs."""
     kernel_id = data.get("kernel_id")
     if not isinstance(kernel_id, str) or not kernel_id.strip():
         raise BadRequest("kernel_id", "is required (the id of a running kernel)")
@@ -156,7 +165,9 @@ def parse_create(
             raise BadRequest("data", "must be a list of variable names in the kernel")
         req.data = list(dict.fromkeys(names))
     data_dir = _text(data, "data_dir", limit=4096)
-    if data_dir:
+    if data_dir and remote_kernels:
+        req.data_dir = Path(data_dir)
+    elif data_dir:
         # Relative to the notebook's folder: that is the kernel's working directory, where the
         # magic checked the path and where the user sees it.
         req.data_dir = confined(root, data_dir, "data_dir", base=req.notebook_dir)

@@ -53,6 +53,7 @@ class KernelGateway:
         env.update(
             JUPYTER_RUNTIME_DIR=str(self.base / "runtime"),
             TMPDIR=str(self.tmp_dir),
+            KG_ENV_PROCESS_WHITELIST="TMPDIR",  # kernels get PATH and this, not our secrets
             PYTHONUNBUFFERED="1",
         )
         cmd = [

@@ -12,7 +12,7 @@ import os
 from .common import FILENAME, capabilities, choose_mode, default_mode, read_capped
 from .core import Reply, Runner, call, variables
 
-PARTS = ("common", "child", "forked", "portable", "core", "__init__")
+PARTS = ("common", "remote", "child", "forked", "portable", "core", "__init__")
 
 __all__ = [
     "FILENAME",

@@ -21,7 +21,7 @@ import time
 import uuid
 from typing import Any
 
-from . import forked, portable
+from . import forked, portable, remote
 from .common import (
     IPYTHON_NAMES,
     NOTICE_TYPE,
@@ -153,8 +153,11 @@ class Runner:
         k = kernel()
         with contextlib.suppress(Exception):
             self._parent = k.get_parent() if k is not None else None
-        workdir = os.path.abspath(spec["workdir"])
-        os.makedirs(workdir, exist_ok=True)
+        if spec.get("remote"):  # the server's run folder is not on this host
+            workdir = remote.make_workdir(spec.get("node_id", "node"))
+        else:
+            workdir = os.path.abspath(spec["workdir"])
+            os.makedirs(workdir, exist_ok=True)
         spec = dict(
             spec,
             workdir=workdir,
@@ -337,6 +340,7 @@ class Runner:
         for name in (portable.SPEC_FILE, READY_FILE):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(spec["workdir"], name))
+        remote.finish(spec, res)
         self._finish(node.seq, spec, res)
 
     def _finish(self, seq: int, spec: dict[str, Any], res: dict[str, Any]) -> None:
