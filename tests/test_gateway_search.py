@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 from jupyter_server.gateway.gateway_client import GatewayClient
 
@@ -144,3 +146,39 @@ async def test_data_dir_is_checked_on_the_kernel_host(jp_fetch, jp_serverapp, ke
     )
     good = await wait_search(jp_fetch, good["id"], lambda d: d["status"] != "queued", 60)
     assert good["data_dir"] == str(kernel_gateway.host_dir / "remote-data")
+
+
+async def _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id):
+    body = {"kernel_id": kernel_id, "goal": "predict label", "data": ["df"], "steps": 1}
+    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 201, summary
+    search_id = summary["id"]
+    detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "done", 90)
+    code, node = await api(
+        jp_fetch,
+        "searches",
+        search_id,
+        "nodes",
+        detail["nodes"][0]["id"],
+        "fork",
+        method="POST",
+        body={"code": "import time\nprint('started', flush=True)\ntime.sleep(120)\n"},
+    )
+    assert code in (200, 201), node
+    await wait_search(jp_fetch, search_id, lambda d: d["status"] == "running", 30)
+    return search_id, node["id"]
+
+
+async def test_a_restart_of_the_remote_kernel_pauses_the_search(
+    jp_fetch, jp_serverapp, kernel_gateway
+):
+    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
+    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
+    search_id, node_id = await _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id)
+    # the node is executing on the remote host once its process exists there
+    await asyncio.sleep(3)
+    await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body=b"{}")
+    detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "paused", 60)
+    assert detail["pause_cause"] == "kernel", detail
+    node = next(n for n in detail["nodes"] if n["id"] == node_id)
+    assert node["status"] == "failed" and node["exit_cause"] == "lost", node
