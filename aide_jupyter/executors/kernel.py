@@ -233,11 +233,17 @@ class KernelExecutor:
         return launch_spec(
             request,
             mode=self.mode,
-            threads=self.threads_per_node or max(1, self._cpus // self.parallel),
+            threads=self.threads_per_node or max(1, self._cpus // self._sharing(request)),
             memory_limit_mb=self.memory_limit_mb,
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,
         )
+
+    def _sharing(self, request: ExecRequest) -> int:
+        """Nodes that share the host's CPU threads with this one."""
+        if request.concurrency is None:
+            return self.parallel
+        return max(1, min(self.parallel, request.concurrency))
 
     async def _wait(
         self, seq: int, fut: asyncio.Future[dict[str, Any]], timeout_s: float

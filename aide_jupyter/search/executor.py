@@ -20,6 +20,9 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
+    # nodes its search runs at once: the executor splits the host's CPU threads by it
+    # (None: by the executor's own `parallel`)
+    concurrency: int | None = None
     # {"module": <sys.modules name of a module shipped into the kernel>, "key": str}: hooks run
     # around the node's code (the holdout harness; see docs/executor.md)
     harness: dict[str, Any] | None = None

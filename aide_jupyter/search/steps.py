@@ -82,6 +82,7 @@ class NodeSteps:
             timeout_s=self._node_timeout(),
             memory_limit_mb=self.config.memory_limit_mb,
             data_names=list(self.info.data),
+            concurrency=self.config.parallel,
         )
         try:
             result = await self.executor.run(request)

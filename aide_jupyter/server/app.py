@@ -84,11 +84,12 @@ class AideExtension(ExtensionApp):
     parallel = Int(1, config=True, help="Nodes run at once per search (default 1).")
     max_parallel = Int(8, config=True, help="Largest `parallel` a client may ask for.")
     kernel_parallel = Int(
-        1,
+        0,
         config=True,
         help=(
-            "Nodes executing at once on one kernel's host, across all its searches (coding and "
-            "review still overlap). Kept at 1 until concurrent forked nodes are reliable."
+            "Nodes executing at once on one kernel's host, across all its searches. 0: no cap "
+            "beyond each search's `parallel` (at most max_parallel per kernel). CPU threads "
+            "(BLAS/OpenMP) are split between a search's parallel nodes."
         ),
     )
     remote_artifact_max_mb = Float(
@@ -215,7 +216,7 @@ class AideExtension(ExtensionApp):
             lambda kernel_id: km.get_kernel(kernel_id).get_connection_info(),
             remote=is_gateway_manager(km),
             artifact_max_bytes=int(self.remote_artifact_max_mb * 1024 * 1024),
-            parallel=self.kernel_parallel,
+            parallel=self.kernel_parallel or self.max_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,
         )
