@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import time
 
+import psutil
 import pytest
 from jupyter_server.gateway.gateway_client import GatewayClient
 
@@ -182,3 +184,37 @@ async def test_a_restart_of_the_remote_kernel_pauses_the_search(
     assert detail["pause_cause"] == "kernel", detail
     node = next(n for n in detail["nodes"] if n["id"] == node_id)
     assert node["status"] == "failed" and node["exit_cause"] == "lost", node
+
+
+async def test_stop_kills_the_remote_node(jp_fetch, jp_serverapp, kernel_gateway):
+    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
+    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
+    search_id, node_id = await _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id)
+    pids: list[int] = []
+    deadline = time.monotonic() + 30
+    while not pids and time.monotonic() < deadline:  # the node's process on the kernel's host
+        await asyncio.sleep(0.3)
+        pids = [p.pid for p in psutil.process_iter(["cmdline"]) if _sleeps_for_us(p)]
+    assert pids, "the node's process was not found on the kernel's host"
+    code, summary = await api(jp_fetch, "searches", search_id, "stop", method="POST")
+    assert code == 200, summary
+    detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "stopped", 30)
+    node = next(n for n in detail["nodes"] if n["id"] == node_id)
+    assert node["status"] == "failed" and node["exit_cause"] == "cancelled", node
+    _, alive = psutil.wait_procs([psutil.Process(p) for p in pids if psutil.pid_exists(p)], 5)
+    assert not alive
+
+
+def _sleeps_for_us(proc: psutil.Process) -> bool:
+    """A forked node is a child of the gateway's kernel doing time.sleep(120)."""
+    try:
+        parent = proc.parent()
+        return (
+            parent is not None
+            and "ipykernel_launcher" in " ".join(parent.cmdline())
+            and proc.status() == psutil.STATUS_SLEEPING
+            and proc.pid != parent.pid
+            and "aide" in (proc.cwd() or "")
+        )
+    except psutil.Error:
+        return False
