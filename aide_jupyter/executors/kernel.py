@@ -386,6 +386,23 @@ class KernelExecutor:
         """The engine's preview of a data folder on the kernel's host."""
         return str(await self._preview("describe_dir", [path, max_chars], False))
 
+    async def evaluate(self, expression: str, timeout: float | None = None) -> str:
+        """text/plain of `expression` in the kernel, binding nothing; RuntimeError on failure."""
+        await self.start()
+        reply = await self._execute("", {"r": expression}, timeout)
+        content = reply.get("content", {}).get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+        return str(content["data"]["text/plain"])
+
+    async def execute(self, code: str, timeout: float | None = None) -> None:
+        """Run `code` silently in the kernel (for kernels of our own, e.g. workers)."""
+        await self.start()
+        reply = await self._execute(code, None, timeout)
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+
     async def resolve_dir(self, path: str) -> str:
         """`path` as an absolute folder on the kernel's host (relative to the kernel's working
         directory); raises ValueError naming it when there is no such folder there."""

@@ -48,6 +48,7 @@ class ExecResult:
     exit_code: int | None = None
     detail: str | None = None
     harness: dict[str, Any] | None = None
+    kernel_id: str | None = None  # the kernel that ran it, when an executor spans several
 
     @property
     def ok(self) -> bool:

@@ -187,6 +187,7 @@ class NodeSteps:
         node.exc_traceback = result.exc_traceback
         node.exec_time_s = result.exec_time_s
         node.peak_mem_mb = result.peak_mem_mb
+        node.kernel_id = result.kernel_id
 
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in

@@ -17,6 +17,7 @@ from .events import KERNEL_ACTIONS_ID, EventSink
 from .kernels import KernelPool, is_gateway_manager
 from .manager import SearchManager
 from .routes import HANDLERS
+from .workers import WorkerKernels
 
 POLICY_PARAMS = ("num_drafts", "debug_prob", "max_debug_depth", "uct_c", "mcts_max_children")
 
@@ -84,6 +85,14 @@ class AideExtension(ExtensionApp):
     node_timeout_s = Float(600.0, config=True, help="Wall-clock limit of one node, in seconds.")
     parallel = Int(1, config=True, help="Nodes run at once per search (default 1).")
     max_parallel = Int(8, config=True, help="Largest `parallel` a client may ask for.")
+    max_workers = Int(
+        4,
+        config=True,
+        help=(
+            "Largest `workers` a client may ask for: extra kernels of the same kernelspec a "
+            "search starts (through the kernel manager, local or gateway) and spreads nodes over."
+        ),
+    )
     kernel_parallel = Int(
         0,
         config=True,
@@ -250,6 +259,7 @@ class AideExtension(ExtensionApp):
             pool,
             EventSink(event_logger),
             lambda kernel_id: kernel_id in km,
+            WorkerKernels(km, pool),
         )
         if event_logger is not None:
             event_logger.add_listener(

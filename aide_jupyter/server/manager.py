@@ -31,6 +31,7 @@ from .kernels import KernelPool
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
+from .workers import WorkerKernels
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +54,10 @@ class SearchManager:
         pool: KernelPool,
         events: EventSink,
         kernel_exists: Callable[[str], bool],
+        workers: WorkerKernels | None = None,
     ) -> None:
         self.root = root.resolve()
+        self.workers = workers
         self.settings = settings
         self.pool = pool
         self.events = events
@@ -113,7 +116,15 @@ class SearchManager:
         self._need_kernel(req.kernel_id)
         overrides: dict[str, Any] = {
             k: getattr(req, k)
-            for k in ("steps", "time_limit_s", "node_timeout_s", "parallel", "policy", "model")
+            for k in (
+                "steps",
+                "time_limit_s",
+                "node_timeout_s",
+                "parallel",
+                "workers",
+                "policy",
+                "model",
+            )
             if getattr(req, k) is not None
         }
         if req.lower_is_better is not None:
@@ -321,6 +332,13 @@ class SearchManager:
                 finally:
                     rec.preparing = False
                 rec.prepared = True
+            if rec.config.workers and self.workers is not None:
+                try:
+                    loop.executor = await self.workers.start(rec, executor)
+                except Exception as exc:
+                    log.exception("aide: could not start the workers of search %s", rec.id)
+                    self._set_status(rec, "failed", f"could not start worker kernels: {exc}")
+                    return
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
                 await loop.run()
@@ -329,6 +347,8 @@ class SearchManager:
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
                     self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})", rec.halt[2])
         finally:
+            if self.workers is not None:
+                await self.workers.stop(rec)
             rec.mark_idle()
             rec.writer.flush()
 

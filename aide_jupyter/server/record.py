@@ -33,6 +33,7 @@ class SearchRecord:
     halt: tuple[str, str, str | None] | None = None  # status, reason, pause cause of stop/pause
     host: str | None = None  # where its kernel runs, when not here (a gateway's host)
     workers: list[dict[str, Any]] = field(default_factory=list)  # {kernel_id, host?, running}
+    spread: Any = None  # the SpreadExecutor while its workers run
     _run_started: float | None = field(default=None, repr=False)
     _run_base: float = field(default=0.0, repr=False)
 

@@ -93,6 +93,7 @@ class SearchesHandler(AideHandler):
             max_steps=self.aide.max_steps,
             max_parallel=self.aide.max_parallel,
             models=self.aide.check_model,
+            max_workers=self.aide.max_workers,
             remote_kernels=self.manager.pool.remote,
         )
         rec = self.manager.create(req)

@@ -79,7 +79,9 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "target": info.target,
         "kernel_id": rec.kernel_id,
         "host": rec.host,
-        "workers": [dict(w) for w in rec.workers],
+        "workers": rec.spread.summary()
+        if rec.spread is not None
+        else [dict(w) for w in rec.workers],
         "notebook_path": rec.notebook_path,
         "model": config.model,
         "policy": config.policy,

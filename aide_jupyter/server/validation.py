@@ -36,6 +36,7 @@ CREATE_FIELDS = (
     "time_limit_s",
     "node_timeout_s",
     "parallel",
+    "workers",
     "policy",
     "model",
 )
@@ -59,6 +60,7 @@ class CreateRequest:
     time_limit_s: float | None = None
     node_timeout_s: float | None = None
     parallel: int | None = None
+    workers: int | None = None
     policy: str | None = None
     model: str | None = None
 
@@ -136,6 +138,7 @@ def parse_create(
     max_steps: int,
     max_parallel: int,
     models: ModelCheck,
+    max_workers: int = 4,
     remote_kernels: bool = False,
 ) -> CreateRequest:
     """Check every field of a create body; raise BadRequest naming the first bad one.
@@ -183,6 +186,7 @@ def parse_create(
     req.time_limit_s = _seconds(data, "time_limit_s", 30 * 86400)
     req.node_timeout_s = _seconds(data, "node_timeout_s", 86400)
     req.parallel = _int(data, "parallel", 1, max_parallel)
+    req.workers = _int(data, "workers", 0, max_workers)
     policy = _text(data, "policy", limit=100)
     if policy is not None and policy not in POLICIES:
         raise BadRequest("policy", f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
