@@ -57,6 +57,7 @@ class OptimizeArgs:
     workers: int | None = None
     policy: str | None = None
     model: str | None = None
+    holdout: float | None = None
 
     def request(self) -> dict[str, Any]:
         """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
@@ -75,6 +76,7 @@ class OptimizeArgs:
             "workers",
             "policy",
             "model",
+            "holdout",
         ):
             value = getattr(self, name)
             if value not in (None, "", []):
@@ -151,7 +153,19 @@ def _optimize_parser() -> _Parser:
         "--model",
     ):
         parser.add_argument(name, default=None)
+    parser.add_argument("--holdout", default=None)
     return parser
+
+
+def parse_holdout(text: str, option: str = "--holdout") -> float:
+    """A fraction of the rows to hold out and score every node on: 0 < h <= 0.5."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a fraction (e.g. {option} 0.2)") from None
+    if not 0 < value <= 0.5:
+        raise UsageError(f"{option}: must be more than 0 and at most 0.5, got {text}")
+    return value
 
 
 def _split(line: str) -> list[str]:
@@ -240,6 +254,12 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
         args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
     args.policy = ns.policy
     args.model = ns.model
+    if ns.holdout is not None:
+        args.holdout = parse_holdout(ns.holdout)
+        if not args.target or not (args.data or args.data_dir):
+            raise UsageError(
+                "--holdout needs --target and --data (a DataFrame with it) or --data-dir"
+            )
     return args
 
 
@@ -280,13 +300,12 @@ def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = 
         return  # arrays (X, y): there is no column to check
     if any(args.target in list(f.columns) for f in frames.values()):
         return
+    from aide_jupyter.search.columns import missing_column
+
     name, frame = next(iter(frames.items()))
     columns = [str(c) for c in list(frame.columns)]
-    shown = ", ".join(columns[:12]) + (
-        f", ... ({len(columns)} in all)" if len(columns) > 12 else ""
-    )
     where = name if len(frames) == 1 else ", ".join(frames)
-    raise UsageError(f"--target: {args.target!r} is not a column of {where} (columns: {shown})")
+    raise UsageError(f"--target: {missing_column(args.target, columns, where)}")
 
 
 def llm_key_hint(model: str) -> str:
@@ -298,10 +317,13 @@ def llm_key_hint(model: str) -> str:
 
 
 def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
-    """The model of an in-kernel search: the user's, else AIDE_MODEL with a key, else builtin."""
-    has_llm = bool(environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+    """The model of an in-kernel search: the user's, else the LLM (AIDE_MODEL or the default
+    LLM model) when a key or base URL is set, else builtin."""
+    from aide_jupyter.coders import default_model, llm_configured
+
+    has_llm = llm_configured(environ)
     if model is None:
-        return environ.get("AIDE_MODEL", "") if has_llm and environ.get("AIDE_MODEL") else "builtin"
+        return default_model(environ)
     if model != "builtin" and not has_llm:
         raise UsageError(llm_key_hint(model))
     return model

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import os
 import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from ..search.journal import split_cells
+from ..search.journal import resolve_ref, split_cells
 from .args import (
     Command,
     OptimizeArgs,
@@ -61,14 +62,20 @@ Options of optimize:
   --model NAME            builtin (offline baseline, no key) or an LLM model name for the
                           OpenAI-compatible endpoint (needs OPENAI_API_KEY / OPENAI_BASE_URL)
   --eval TEXT             how solutions are evaluated, if not in the goal
+  --holdout 0.2           trusted scores: hold out this fraction of the rows (needs --target
+                          and --data or --data-dir); every node is scored on them by the
+                          executor, with --metric (accuracy, balanced_accuracy, f1, roc_auc,
+                          log_loss, rmse, mae, r2, rmsle)
 
 Steer searches (SEARCH_ID defaults to the last one started here):
   %aide status [SEARCH_ID]      the progress, updating until the search ends
   %aide stop [--finish-running] [SEARCH_ID]   no new nodes; running ones end now (or finish)
   %aide pause [SEARCH_ID]       like stop, but resume continues it
   %aide resume [SEARCH_ID]      continue a paused search
-  %aide best [SEARCH_ID]        put the best solution's code in a new cell below
-  %aide promote NODE [SEARCH_ID]  put node NODE's code in a new cell below
+  %aide best [SEARCH_ID]        put the best solution's code in a new cell below (while the
+                                search has none yet, says so: run it again later)
+  %aide promote NODE [SEARCH_ID]  put node NODE's code in a new cell below; NODE as the panel
+                                shows it (#3, or 3: the step) or a node id or id prefix
   %aide list                    all searches
   %aide help                    this text (also %aide?)
 
@@ -249,6 +256,15 @@ class AideMagics(Magics):
         eval_text = args.eval
         if args.metric:
             eval_text = f"{eval_text}\nMetric: {args.metric}".strip()
+        holdout = None
+        if args.holdout is not None:
+            from aide_jupyter.search.holdout import resolve_metric
+
+            try:
+                metric = resolve_metric(args.metric, f"{args.goal}\n{eval_text}")
+            except ValueError as exc:
+                raise UsageError(f"--metric: {exc}") from None
+            holdout = {"fraction": args.holdout, "metric": metric}
         info = SearchInfo(
             id=new_search_id(),
             goal=args.goal,
@@ -256,6 +272,7 @@ class AideMagics(Magics):
             data=list(args.data),
             data_dir=data_dir,
             target=args.target,
+            holdout=holdout,
         )
         overview = describe_objects(ns, list(args.data), config.overview_max_chars)
         if data_dir:
@@ -331,13 +348,17 @@ class AideMagics(Magics):
 
     def _best_remote(self, sid: str, cmd: Command) -> None:
         server = self._remote()
-        node_id = cmd.node_id
-        if node_id is None:
-            best = server.request("GET", f"aide/searches/{sid}").get("best")
+        detail = server.request("GET", f"aide/searches/{sid}")
+        if cmd.node_id is None:
+            best = detail.get("best")
             if not best:
-                raise UsageError(f"search {sid} has no working solution yet")
+                _no_best_yet(sid, detail)
+                return
             node_id = str(best["node_id"])
-        node = server.request("GET", f"aide/searches/{sid}/nodes/{node_id}")
+        else:
+            node_id = _resolve(sid, cmd.node_id, detail.get("nodes") or [])
+        quoted = urllib.parse.quote(node_id, safe="")
+        node = server.request("GET", f"aide/searches/{sid}/nodes/{quoted}")
         code = node.get("code") or "\n# %%\n".join(node.get("cells") or [])
         self._insert(sid, node, code)
 
@@ -348,11 +369,12 @@ class AideMagics(Magics):
         if cmd.node_id is None:
             node = journal.best_node()
             if node is None:
-                raise UsageError(f"search {search.id} has no working solution yet")
-        elif cmd.node_id in journal:
-            node = journal.get(cmd.node_id)
+                _no_best_yet(search.id, search.summary())
+                return
         else:
-            raise UsageError(f"search {search.id} has no node {cmd.node_id!r}")
+            node = journal.get(
+                _resolve(search.id, cmd.node_id, [n.summary() for n in journal.nodes])
+            )
         self._insert(search.id, node.to_dict(), node.code)
 
     _promote_local = _best_local
@@ -370,6 +392,11 @@ class AideMagics(Magics):
         )
         if lower is not None:
             metric_text += " (lower is better)" if lower else " (higher is better)"
+        if node.get("metric_source") == "harness":
+            own = node.get("reported_metric")
+            metric_text = metric_text.replace("metric", "holdout metric", 1) + (
+                f", reported {own:.6g}" if isinstance(own, (int, float)) else ", none reported"
+            )
         header = (
             f"# AIDE search {sid}, node {node.get('id')} "
             f"(step {node.get('step')}, {node.get('stage')}): {metric_text}\n"
@@ -392,6 +419,31 @@ class AideMagics(Magics):
             _say("no searches yet")
             return
         print("\n".join(render_text(s).splitlines()[0] for s in rows))
+
+
+def _resolve(sid: str, ref: str, nodes: list[dict[str, Any]]) -> str:
+    """A node id from what the user typed: `#3`, `3` (steps, as the panel shows), an id prefix."""
+    try:
+        return resolve_ref(ref, [(str(n["id"]), int(n["step"])) for n in nodes])
+    except ValueError as exc:
+        raise UsageError(f"search {sid}: {exc}") from None
+
+
+def _no_best_yet(sid: str, summary: dict[str, Any]) -> None:
+    """No best node: while the search runs that is news, not an error (Run All reaches `best`
+    a second after `optimize`; waiting here would hold the kernel the nodes need)."""
+    status = summary.get("status")
+    done = summary.get("steps_done", 0)
+    if status in ("queued", "running", "stopping"):
+        _say(
+            f"search {sid} is still running ({done} node{'s' if done != 1 else ''} finished, "
+            "none working yet): its progress display above updates live; run %aide best again "
+            "when it shows a best"
+        )
+        return
+    raise UsageError(
+        f"search {sid} is {status} and has no working solution (see its nodes in the panel)"
+    )
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -21,6 +21,7 @@ from aide_jupyter.coders import Coder, CoderError
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.executor import ExecutorLost
+from aide_jupyter.search.holdout import HoldoutSetupError
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.loop import SearchLoop
 
@@ -149,9 +150,11 @@ class SearchManager:
             target=req.target,
             notebook_path=req.notebook_path,
             kernel_id=req.kernel_id,
+            holdout=req.holdout,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
         rec.host = self.pool.host()
+        rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
@@ -194,14 +197,14 @@ class SearchManager:
         self, search_id: str, node_id: str, *, instruction: str | None, code: str | None
     ) -> Node:
         rec = self.get(search_id)
-        self._node(rec, node_id)
+        node_id = self._node(rec, node_id).id
         if not rec.active and (rec.kernel_id is None or not self.kernel_exists(rec.kernel_id)):
             raise Conflict(f"search {search_id} has no running kernel: resume it on one first")
         self._ensure_loop(rec)
         assert rec.loop is not None
         node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
         if not rec.active:
-            self._start(rec)  # forks run even past the step budget
+            self._start(rec, forks_only=True)  # only the fork runs; the search keeps its status
         return node
 
     async def delete(self, search_id: str) -> None:
@@ -247,9 +250,11 @@ class SearchManager:
 
     @staticmethod
     def _node(rec: SearchRecord, node_id: str) -> Node:
-        if node_id not in rec.journal:
-            raise NotFound(f"no node {node_id!r} in search {rec.id}")
-        return rec.journal.get(node_id)
+        """By id, step number or id prefix (what the panel and the magic show)."""
+        try:
+            return rec.journal.resolve(node_id)
+        except ValueError as exc:
+            raise NotFound(f"search {rec.id}: {exc}") from None
 
     def _coder(self, model: str) -> Coder:
         try:
@@ -269,7 +274,9 @@ class SearchManager:
             rec.info, rec.journal = writer.loaded
             if rec.info.status in ACTIVE:
                 rec.info.status, rec.info.pause_cause = "paused", "server_restart"
-        self._attach(rec, writer, self._coder(rec.config.model))
+        coder = self._coder(rec.config.model)
+        rec.endpoint = getattr(coder, "endpoint", None)
+        self._attach(rec, writer, coder)
 
     def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
         writer.bind(rec.info, rec.journal)
@@ -294,8 +301,12 @@ class SearchManager:
 
         return listen
 
-    def _start(self, rec: SearchRecord) -> None:
+    def _start(self, rec: SearchRecord, *, forks_only: bool = False) -> None:
         rec.halt = None
+        rec.return_to = None
+        if forks_only:
+            info = rec.info
+            rec.return_to = (info.status, info.stop_reason or "", info.pause_cause)
         if rec.info.status not in ACTIVE:
             self._set_status(rec, "queued", None)
         rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
@@ -325,6 +336,9 @@ class SearchManager:
                 except ExecutorLost as exc:
                     self._set_status(rec, "paused", f"kernel lost while preparing: {exc}", "kernel")
                     return
+                except HoldoutSetupError as exc:
+                    self._set_status(rec, "failed", f"holdout: {exc}")
+                    return
                 except Exception as exc:
                     log.exception("aide: could not prepare search %s", rec.id)
                     self._set_status(rec, "failed", f"could not describe the data: {exc}")
@@ -341,7 +355,7 @@ class SearchManager:
                     return
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
-                await loop.run()
+                await loop.run(return_to=rec.return_to)
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
@@ -356,13 +370,14 @@ class SearchManager:
         """Describe the data and the environment in the kernel (waits behind a running cell)."""
         assert rec.loop is not None
         cap = rec.config.overview_max_chars
+        if self.pool.remote and rec.info.data_dir:  # a path on the kernel's host: check it there
+            rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
+        split = await rec.loop.prepare_holdout()  # first: nodes and prompts see training rows only
         if rec.info.data:
             rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
         elif rec.info.data_dir:
-            if self.pool.remote:  # a path on the kernel's host: check and resolve it there
-                rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
-                rec.loop.info.data_dir = rec.info.data_dir
-            rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
+            folder = (split or {}).get("data_dir") or rec.info.data_dir
+            rec.loop.data_overview = await executor.describe_dir(folder, cap)
         rec.loop.packages = await executor.environment()
 
     def _halt(

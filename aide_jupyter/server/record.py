@@ -34,6 +34,8 @@ class SearchRecord:
     host: str | None = None  # where its kernel runs, when not here (a gateway's host)
     workers: list[dict[str, Any]] = field(default_factory=list)  # {kernel_id, host?, running}
     spread: Any = None  # the SpreadExecutor while its workers run
+    return_to: tuple[str, str, str | None] | None = None  # a forks-only run ends in this state
+    endpoint: str | None = None  # the LLM's base URL, for summaries (None: builtin or not loaded)
     _run_started: float | None = field(default=None, repr=False)
     _run_base: float = field(default=0.0, repr=False)
 

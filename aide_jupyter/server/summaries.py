@@ -9,6 +9,8 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aide_jupyter.coders import coder_kind
+from aide_jupyter.search import holdout
 from aide_jupyter.search.journal import Journal, Node
 
 if TYPE_CHECKING:
@@ -83,7 +85,9 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         if rec.spread is not None
         else [dict(w) for w in rec.workers],
         "notebook_path": rec.notebook_path,
+        "coder": coder_kind(config.model),
         "model": config.model,
+        "endpoint": rec.endpoint,
         "policy": config.policy,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
@@ -91,10 +95,11 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "best": {"node_id": best.id, "metric": finite(best.metric)} if best else None,
         "lower_is_better": journal.lower_is_better,
         "tokens": int(totals["tokens_in"] + totals["tokens_out"]),
-        "cost_usd": round(float(totals["cost_usd"]), 6),
+        "cost_usd": None if totals["cost_usd"] is None else round(float(totals["cost_usd"]), 6),
         "elapsed_s": round(rec.elapsed_s(), 3),
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+        "holdout": holdout.summary(info.holdout),
         "executor": executor_summary(rec),
     }

@@ -155,9 +155,12 @@ class Runner:
             self._parent = k.get_parent() if k is not None else None
         if spec.get("remote"):  # the server's run folder is not on this host
             workdir = remote.make_workdir(spec.get("node_id", "node"))
-        else:
+        elif spec.get("workdir"):
             workdir = os.path.abspath(spec["workdir"])
-            os.makedirs(workdir, exist_ok=True)
+        else:  # a preview: a temporary folder on this host, removed after it
+            workdir = os.path.join(portable.work_dir(), f"preview-{uuid.uuid4().hex[:12]}")
+            spec = dict(spec, temporary=True)
+        os.makedirs(workdir, exist_ok=True)
         spec = dict(
             spec,
             workdir=workdir,
@@ -341,6 +344,10 @@ class Runner:
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(spec["workdir"], name))
         remote.finish(spec, res)
+        if spec.get("temporary"):
+            import shutil
+
+            shutil.rmtree(spec["workdir"], ignore_errors=True)
         self._finish(node.seq, spec, res)
 
     def _finish(self, seq: int, spec: dict[str, Any], res: dict[str, Any]) -> None:
