@@ -51,7 +51,9 @@ class FixedCoder:
 
 
 async def search(script: str, nodes: int, parallel: int, workers: int) -> float:
-    kernels = [StandaloneExecutor(parallel=parallel) for _ in range(1 + workers)]
+    kernels = [
+        StandaloneExecutor(parallel=parallel, kernel_log=os.devnull) for _ in range(1 + workers)
+    ]
     for kernel in kernels:
         await kernel.start()  # kernel start-up is not part of the search's wall time
     executor: Any = kernels[0]
