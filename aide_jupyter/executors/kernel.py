@@ -227,6 +227,9 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
             if attempt == 0 and "KeyError" in error and self._runner_name in error:
                 await self._ensure_runner(force=True)
                 continue
+            if "UnknownSubshellError" in error:  # a restarted kernel has none of our subshells
+                self._lost("the kernel restarted (our subshell is gone)")
+                raise ExecutorLost("the kernel restarted while the node ran")
             raise RuntimeError(f"runner call {op} failed: {error}")
         raise AssertionError("unreachable")
 
