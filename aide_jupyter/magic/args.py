@@ -278,13 +278,12 @@ def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = 
         return  # arrays (X, y): there is no column to check
     if any(args.target in list(f.columns) for f in frames.values()):
         return
+    from aide_jupyter.search.columns import missing_column
+
     name, frame = next(iter(frames.items()))
     columns = [str(c) for c in list(frame.columns)]
-    shown = ", ".join(columns[:12]) + (
-        f", ... ({len(columns)} in all)" if len(columns) > 12 else ""
-    )
     where = name if len(frames) == 1 else ", ".join(frames)
-    raise UsageError(f"--target: {args.target!r} is not a column of {where} (columns: {shown})")
+    raise UsageError(f"--target: {missing_column(args.target, columns, where)}")
 
 
 def llm_key_hint(model: str) -> str:
@@ -296,10 +295,13 @@ def llm_key_hint(model: str) -> str:
 
 
 def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
-    """The model of an in-kernel search: the user's, else AIDE_MODEL with a key, else builtin."""
-    has_llm = bool(environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+    """The model of an in-kernel search: the user's, else the LLM (AIDE_MODEL or the default
+    LLM model) when a key or base URL is set, else builtin."""
+    from aide_jupyter.coders import default_model, llm_configured
+
+    has_llm = llm_configured(environ)
     if model is None:
-        return environ.get("AIDE_MODEL", "") if has_llm and environ.get("AIDE_MODEL") else "builtin"
+        return default_model(environ)
     if model != "builtin" and not has_llm:
         raise UsageError(llm_key_hint(model))
     return model

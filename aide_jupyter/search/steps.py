@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from . import holdout as holdout_mod
 from .budget import node_timeout
-from .coder import CoderError
+from .coder import CoderError, LLMUnavailable, add_cost
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
@@ -44,7 +45,11 @@ class NodeSteps:
     _phase: dict[str, str]
     _cut: bool
     _tokens: int
-    _cost: float
+    _cost: float | None
+    _pause_requested: bool
+    _request_cause: str
+    _queue: deque[str]
+    request_pause: Callable[..., None]
     _emit_search: Callable[[], None]
 
     def _context(self) -> TaskContext:
@@ -71,6 +76,10 @@ class NodeSteps:
         if not node.code:
             try:
                 await self._write_code(node)
+            except LLMUnavailable as exc:  # not the node's fault: it waits for the resume
+                self._requeue(node)
+                self._llm_down(exc)
+                return
             except CoderError as exc:
                 self._fail(node, f"coder failed: {exc}")
                 return
@@ -110,6 +119,9 @@ class NodeSteps:
                 build_review_prompt(node, self._context(), config=self.config)
             )
             self._charge(node, review.usage)
+        except LLMUnavailable as exc:
+            note = f"Review unavailable ({exc}); judged from the output alone."
+            self._llm_down(exc)
         except CoderError as exc:
             note = f"Review unavailable ({exc}); judged from the output alone."
         verdict = build_verdict(
@@ -192,6 +204,22 @@ class NodeSteps:
             f"no usable reply after {self.config.reply_retries + 1} attempts: {problem}"
         )
 
+    def _requeue(self, node: Node) -> None:
+        """Back to the front of the queue, as if never started (no step budget used)."""
+        self._phase.pop(node.id, None)
+        node.status, node.code = "queued", ""
+        if node.stage != "fork":
+            node.plan = ""
+        self._queue.appendleft(node.id)
+        self._emit_node(node)
+
+    def _llm_down(self, exc: LLMUnavailable) -> None:
+        """The endpoint cannot serve: pause at once (cause "llm"); a resume tries it again."""
+        if self._pause_requested and self._request_cause == "llm":
+            return
+        logger.warning("search %s pauses: %s", self.info.id, exc)
+        self.request_pause(f"{exc}; fix the endpoint or the model, then resume", cause="llm")
+
     def _record_result(self, node: Node, result: ExecResult) -> None:
         node.output = result.output
         node.exit_cause = result.exit_cause
@@ -203,9 +231,9 @@ class NodeSteps:
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in
         node.tokens_out += usage.tokens_out
-        node.cost_usd += usage.cost_usd
+        node.cost_usd = add_cost(node.cost_usd, usage.cost_usd)
         self._tokens += usage.tokens_in + usage.tokens_out
-        self._cost += usage.cost_usd
+        self._cost = add_cost(self._cost, usage.cost_usd)
 
     def _fail(
         self, node: Node, error: str, *, exit_cause: str | None = None, buggy: bool = True

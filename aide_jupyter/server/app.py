@@ -10,7 +10,8 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from .. import __version__
-from ..coders import Coder, make_coder
+from ..coders import DEFAULT_LLM_MODEL, Coder, default_model, make_coder
+from ..coders.openai import price_of
 from ..executors.runner.common import MIN_SECRET_LEN, secret_values
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
@@ -33,8 +34,16 @@ class AideExtension(ExtensionApp):
         config=True,
         help=(
             "Model used when a search names none. 'builtin' is the offline baseline coder; any other "
-            "name goes to the OpenAI-compatible endpoint. Empty: an LLM model name from "
-            "AIDE_MODEL if an API key is set, else 'builtin'."
+            "name goes to the OpenAI-compatible endpoint. Empty: with an API key or a base URL, "
+            "AIDE_MODEL if set, else llm_model; with neither, 'builtin'."
+        ),
+    )
+    llm_model = Unicode(
+        DEFAULT_LLM_MODEL,
+        config=True,
+        help=(
+            "LLM model of a search that names none when an API key or base URL is configured "
+            "(and default_model is empty); the AIDE_MODEL variable overrides it."
         ),
     )
     feedback_model = Unicode(
@@ -155,13 +164,19 @@ class AideExtension(ExtensionApp):
         return coders
 
     def resolve_model(self, requested: str | None = None) -> str:
+        """The client's model, else default_model, else the LLM when a key or endpoint is set."""
         if requested:
             return requested
         if self.default_model:
             return self.default_model
-        if self.llm_enabled and self.api_key() and os.environ.get("AIDE_MODEL"):
-            return os.environ["AIDE_MODEL"]
-        return "builtin"
+        llm = self.llm_enabled and self._llm_reachable()
+        return default_model(os.environ, llm_model=self.llm_model, llm=llm)
+
+    def endpoint(self) -> str:
+        """The OpenAI-compatible endpoint's base URL (not a secret: shown in summaries)."""
+        return (
+            self.openai_base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        )
 
     def check_model(self, model: str) -> str:
         """Why `model` cannot be used here, or '' when it can."""
@@ -198,23 +213,35 @@ class AideExtension(ExtensionApp):
             raise ConfigError("model", problem)
         if values["model"] == "builtin":
             values["feedback_model"] = None
+        elif values.get("max_cost_usd") is not None:
+            for model in {values["model"], values.get("feedback_model") or values["model"]}:
+                if price_of(model, self._prices()) is None:
+                    raise ConfigError(
+                        "model",
+                        f"no price known for {model!r}, so the server's cost budget "
+                        f"(max_cost_usd {values['max_cost_usd']:g}) cannot be kept: add it to "
+                        "c.AideExtension.price_table, or use a priced model",
+                    )
         return SearchConfig.from_dict(values)
 
-    def make_coder(self, model: str) -> Coder:
-        if model == "builtin":
-            return make_coder("builtin")
+    def _prices(self) -> dict[str, tuple[float, float]]:
         prices = {}
         for name, row in self.price_table.items():
             try:
                 prices[name] = (float(row["input"]), float(row["output"]))
             except (KeyError, TypeError, ValueError):
                 self.log.warning("aide: price_table[%r] needs numeric input and output", name)
+        return prices
+
+    def make_coder(self, model: str) -> Coder:
+        if model == "builtin":
+            return make_coder("builtin")
         return make_coder(
             model,
             feedback_model=self.feedback_model or None,
             base_url=self.openai_base_url or None,
             api_key=self.api_key(),
-            prices=prices,
+            prices=self._prices(),
         )
 
     # ----- ExtensionApp -----
@@ -247,6 +274,14 @@ class AideExtension(ExtensionApp):
         self.settings["aide"] = self
         self.settings["aide_manager"] = self.manager
         self.log.info("aide-jupyter %s: coders %s", __version__, ", ".join(self.enabled_coders()))
+        model = self.resolve_model()
+        if model == "builtin":
+            self.log.info(
+                "aide: searches default to the offline builtin coder (no OPENAI_API_KEY or "
+                "OPENAI_BASE_URL in the server's environment)"
+            )
+        else:
+            self.log.info("aide: searches default to model %s at %s", model, self.endpoint())
 
     def _check_config(self) -> None:
         """Fail loudly at start-up on a policy or policy parameter the engine would refuse."""

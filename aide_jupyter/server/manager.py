@@ -142,6 +142,7 @@ class SearchManager:
             holdout=req.holdout,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
@@ -184,14 +185,14 @@ class SearchManager:
         self, search_id: str, node_id: str, *, instruction: str | None, code: str | None
     ) -> Node:
         rec = self.get(search_id)
-        self._node(rec, node_id)
+        node_id = self._node(rec, node_id).id
         if not rec.active and (rec.kernel_id is None or not self.kernel_exists(rec.kernel_id)):
             raise Conflict(f"search {search_id} has no running kernel: resume it on one first")
         self._ensure_loop(rec)
         assert rec.loop is not None
         node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
         if not rec.active:
-            self._start(rec)  # forks run even past the step budget
+            self._start(rec, forks_only=True)  # only the fork runs; the search keeps its status
         return node
 
     async def delete(self, search_id: str) -> None:
@@ -237,9 +238,11 @@ class SearchManager:
 
     @staticmethod
     def _node(rec: SearchRecord, node_id: str) -> Node:
-        if node_id not in rec.journal:
-            raise NotFound(f"no node {node_id!r} in search {rec.id}")
-        return rec.journal.get(node_id)
+        """By id, step number or id prefix (what the panel and the magic show)."""
+        try:
+            return rec.journal.resolve(node_id)
+        except ValueError as exc:
+            raise NotFound(f"search {rec.id}: {exc}") from None
 
     def _coder(self, model: str) -> Coder:
         try:
@@ -259,7 +262,9 @@ class SearchManager:
             rec.info, rec.journal = writer.loaded
             if rec.info.status in ACTIVE:
                 rec.info.status, rec.info.pause_cause = "paused", "server_restart"
-        self._attach(rec, writer, self._coder(rec.config.model))
+        coder = self._coder(rec.config.model)
+        rec.endpoint = getattr(coder, "endpoint", None)
+        self._attach(rec, writer, coder)
 
     def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
         writer.bind(rec.info, rec.journal)
@@ -284,8 +289,12 @@ class SearchManager:
 
         return listen
 
-    def _start(self, rec: SearchRecord) -> None:
+    def _start(self, rec: SearchRecord, *, forks_only: bool = False) -> None:
         rec.halt = None
+        rec.return_to = None
+        if forks_only:
+            info = rec.info
+            rec.return_to = (info.status, info.stop_reason or "", info.pause_cause)
         if rec.info.status not in ACTIVE:
             self._set_status(rec, "queued", None)
         rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
@@ -326,7 +335,7 @@ class SearchManager:
                 rec.prepared = True
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
-                await loop.run()
+                await loop.run(return_to=rec.return_to)
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart

@@ -74,7 +74,12 @@ class HealthHandler(AideHandler):
     @tornado.web.authenticated
     def get(self) -> None:
         self.answer(
-            {"name": "aide_jupyter", "version": __version__, "coders": self.aide.enabled_coders()}
+            {
+                "name": "aide_jupyter",
+                "version": __version__,
+                "coders": self.aide.enabled_coders(),
+                "default_model": self.aide.resolve_model(),
+            }
         )
 
 
