@@ -116,7 +116,9 @@ async def main() -> None:
             f"{rep if rep is None else f'{rep:.4f}':>9} {n.metric:>9.4f} "
             f"{'-' if gap is None else f'{gap:+.4f}':>8}  {'!' if n.metric_flag else ''}"
         )
-    print(f"\n{'data':14} {'seed':>4} {'reported-best':>22} {'holdout-best':>22}  same?  lost")
+    print("\nper search: the node the reports would pick and the holdout-best, each with its")
+    print("holdout score; `lost` is what trusting the reports costs on the holdout")
+    print(f"{'data':14} {'seed':>4} {'reported-best':>22} {'holdout-best':>22}  same?  lost")
     differ = 0
     for name, seed, _metric, rep, hold, _lower in searches:
         same = rep is not None and hold is not None and rep.id == hold.id
