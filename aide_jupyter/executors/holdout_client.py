@@ -64,8 +64,8 @@ class HoldoutClient:
     async def _ensure_harness(self, request: ExecRequest) -> ExecRequest:
         """Before a holdout node: the harness and its split exist under the current runner, and
         the request names the shipped module (the engine only knows the split's key)."""
-        if not request.harness:
-            return request
+        if not request.harness or request.harness.get("module"):
+            return request  # none, or a caller's own shipped harness module (install_module)
         key = str(request.harness["key"])
         if self._harness_for != self._instance:
             args = (self._holdouts or {}).get(key)

@@ -31,6 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _POLL_S = 0.25
 _LOST_GRACE_S = 5.0
+_BUSY_RETRIES = 4  # policy picks tried before a busy parent gives way to a draft
 
 
 class SearchLoop(NodeSteps):
@@ -290,8 +291,13 @@ class SearchLoop(NodeSteps):
                 return node
         if self._forks_only or len(self.journal) >= self.config.steps:
             return None
-        action = self.policy.select(self.journal, self.rng)
-        return self._new_node(action.stage, action.parent_id)
+        busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
+        for _ in range(_BUSY_RETRIES):
+            action = self.policy.select(self.journal, self.rng)
+            if action.parent_id not in busy:
+                return self._new_node(action.stage, action.parent_id)
+        # never expand a node twice at once (parallel > 1): a fresh draft takes the slot
+        return self._new_node("draft", None)
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]
