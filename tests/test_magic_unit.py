@@ -317,6 +317,11 @@ def test_llm_model_needs_the_servers_key_and_server_errors_are_one_line(
     assert fake.requests[-1][2]["model"] == "gpt-4o"
     _, err, _ = aide(shell, capsys, "stop s1")
     assert err == "" and fake.searches["s1"]["status"] == "stopped"
+    assert fake.requests[-1][:3] == ("POST", "/aide/searches/s1/stop", {})
+    _, err, _ = aide(shell, capsys, "stop --finish-running s1")
+    assert err == "" and fake.requests[-1][2] == {"finish_running": True}
+    _, err, _ = aide(shell, capsys, "stop --finish s1")
+    assert "usage: %aide stop [--finish-running] [SEARCH_ID]" in err
     _, err, _ = aide(shell, capsys, "status s404")
     assert err.strip() == "aide: the server answered 404: no search at /aide/searches/s404"
 

@@ -88,6 +88,7 @@ class Command:
     optimize: OptimizeArgs | None = None
     search_id: str | None = None
     node_id: str | None = None
+    finish_running: bool = False  # stop / pause: let running nodes finish
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -163,9 +164,14 @@ def parse(line: str, cell: str | None = None) -> Command:
         if len(rest) > 2 or any(t.startswith("-") for t in rest):
             raise UsageError("usage: %aide promote NODE [SEARCH_ID]")
         return Command(name, node_id=rest[0], search_id=rest[1] if len(rest) > 1 else None)
+    finish = False
+    if name in ("stop", "pause") and "--finish-running" in rest:
+        finish = True
+        rest = [t for t in rest if t != "--finish-running"]
     if len(rest) > 1 or any(t.startswith("-") for t in rest):
-        raise UsageError(f"usage: %aide {name} [SEARCH_ID]")
-    return Command(name, search_id=rest[0] if rest else None)
+        flag = " [--finish-running]" if name in ("stop", "pause") else ""
+        raise UsageError(f"usage: %aide {name}{flag} [SEARCH_ID]")
+    return Command(name, search_id=rest[0] if rest else None, finish_running=finish)
 
 
 def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:

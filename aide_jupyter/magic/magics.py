@@ -64,7 +64,7 @@ Options of optimize:
 
 Steer searches (SEARCH_ID defaults to the last one started here):
   %aide status [SEARCH_ID]      the progress, updating until the search ends
-  %aide stop [SEARCH_ID]        no new nodes; running ones finish
+  %aide stop [--finish-running] [SEARCH_ID]   no new nodes; running ones end now (or finish)
   %aide pause [SEARCH_ID]       like stop, but resume continues it
   %aide resume [SEARCH_ID]      continue a paused search
   %aide best [SEARCH_ID]        put the best solution's code in a new cell below (while the
@@ -289,7 +289,8 @@ class AideMagics(Magics):
         self._track(search.id, search.summary(), search.summary, main=False)
 
     def _stop_remote(self, sid: str, cmd: Command) -> None:
-        summary = self._remote().request("POST", f"aide/searches/{sid}/{cmd.name}", {})
+        body = {"finish_running": True} if cmd.finish_running else {}
+        summary = self._remote().request("POST", f"aide/searches/{sid}/{cmd.name}", body)
         _say(f"search {sid}: {summary.get('status', cmd.name)}")
 
     _pause_remote = _stop_remote
@@ -298,8 +299,11 @@ class AideMagics(Magics):
         if not search.running:
             _say(f"search {search.id} is not running ({search.info.status})")
             return
-        search.stop() if cmd.name == "stop" else search.pause()
-        _say(f"search {search.id}: stopping after the running nodes")
+        search.stop(cmd.finish_running) if cmd.name == "stop" else search.pause(cmd.finish_running)
+        _say(
+            f"search {search.id}: stopping"
+            + (" after the running nodes" if cmd.finish_running else "")
+        )
 
     _pause_local = _stop_local
 

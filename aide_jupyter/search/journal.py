@@ -16,7 +16,9 @@ from typing import Any, Literal
 Stage = Literal["draft", "debug", "improve", "fork"]
 NodeStatus = Literal["queued", "running", "done", "failed"]
 MetricSource = Literal["reported", "parsed", "harness"]
-ExitCause = Literal["ok", "exception", "timeout", "signal", "exit", "memory", "lost", "error"]
+ExitCause = Literal[
+    "ok", "exception", "timeout", "signal", "exit", "memory", "cancelled", "lost", "error"
+]
 
 STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork")
 NODE_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")

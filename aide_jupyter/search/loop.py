@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from .budget import budget_reason
 from .config import SearchConfig
-from .executor import Executor, ExecutorLost
+from .executor import Executor, ExecutorLost, cancel_nodes
 from .journal import Journal, Node, SearchInfo
 from .policies import make_policy
 from .steps import Listener, NodeSteps
@@ -74,6 +74,8 @@ class SearchLoop(NodeSteps):
         self._request_cause = "user"
         self._cause: str | None = None  # why a pause happens: "user" | "kernel" (SearchInfo)
         self._running = False
+        self._cut = False  # stop/pause that ends running nodes (not finish_running)
+        self._cutting: asyncio.Task[None] | None = None
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
         self._cost: float | None = totals["cost_usd"]
@@ -94,22 +96,44 @@ class SearchLoop(NodeSteps):
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
-    def request_stop(self, reason: str = "stopped by user") -> None:
-        """Stop launching nodes; running nodes finish, then `run()` returns with "stopped"."""
+    def request_stop(
+        self, reason: str = "stopped by user", *, finish_running: bool = False
+    ) -> None:
+        """Stop launching nodes and end the running ones at once (`finish_running`: let them
+        finish), then `run()` returns with "stopped"."""
         self._stop_requested = True
         self._request_reason = reason
+        self._request_cut(finish_running)
         if self._running:
             self._set_status("stopping")
 
-    def request_pause(self, reason: str = "paused by user", cause: str = "user") -> None:
+    def request_pause(
+        self, reason: str = "paused by user", cause: str = "user", *, finish_running: bool = False
+    ) -> None:
         """Like stop, but `run()` returns with "paused" and a later `run()` resumes.
 
         `cause` ends up in `info.pause_cause` ("user", or "kernel" when its kernel went away)."""
         self._pause_requested = True
         self._request_reason = reason
         self._request_cause = cause
+        self._request_cut(finish_running)
         if self._running:
             self._set_status("stopping")
+
+    def _request_cut(self, finish_running: bool) -> None:
+        """Cancel executing nodes through the executor; coding ones go back to the queue."""
+        if finish_running or not self._running:
+            return
+        self._cut = True
+        executing = [nid for nid, phase in self._phase.items() if phase == "executing"]
+        if executing:
+            self._cutting = asyncio.ensure_future(self._cancel_executing(executing))
+
+    async def _cancel_executing(self, node_ids: list[str]) -> None:
+        try:
+            await asyncio.wait_for(cancel_nodes(self.executor, node_ids), 10.0)
+        except Exception as exc:  # the node then ends by itself; stop still takes effect
+            logger.warning("search %s: could not cancel nodes %s: %s", self.info.id, node_ids, exc)
 
     def enqueue_fork(
         self, parent_id: str, *, instruction: str | None = None, code: str | None = None
@@ -149,7 +173,7 @@ class SearchLoop(NodeSteps):
         if self._running:
             raise RuntimeError("this search is already running")
         self._running = True
-        self._stop_requested = self._pause_requested = False
+        self._stop_requested = self._pause_requested = self._cut = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
         self.info.stop_reason = self.info.pause_cause = self._cause = None
         self._set_status("running")
@@ -159,6 +183,10 @@ class SearchLoop(NodeSteps):
             while True:
                 self._tick()
                 reason = self._stop_reason()
+                if self._cut:
+                    for task, node in tasks.items():
+                        if self._phase.get(node.id) == "coding":
+                            task.cancel()  # back to the queue; the coder's reply is not awaited
                 while reason is None and len(tasks) < self.config.parallel:
                     node = self._next_node()
                     if node is None:
@@ -177,6 +205,9 @@ class SearchLoop(NodeSteps):
                     self._cause = "kernel"
                     break
         except asyncio.CancelledError:
+            executing = [n.id for n in tasks.values() if self._phase.get(n.id) == "executing"]
+            if executing:
+                await self._cancel_executing(executing)
             await self._abandon(tasks, "error", "cancelled: the search was cancelled")
             self._finish("stopped", "cancelled")
             raise
@@ -225,6 +256,12 @@ class SearchLoop(NodeSteps):
         for task in done:
             node = tasks.pop(task)
             self._phase.pop(node.id, None)
+            if task.cancelled():  # cut while coding
+                node.status, node.plan = "queued", ""
+                node.code = node.code if node.stage == "fork" else ""
+                self._queue.appendleft(node.id)
+                self._emit_node(node)
+                continue
             exc = task.exception()
             if isinstance(exc, ExecutorLost):
                 lost = exc

@@ -42,6 +42,7 @@ class NodeSteps:
     packages: list[str]
     listeners: list[Listener]
     _phase: dict[str, str]
+    _cut: bool
     _tokens: int
     _cost: float | None
     _pause_requested: bool
@@ -93,7 +94,10 @@ class NodeSteps:
             data_names=list(self.info.data),
         )
         try:
-            result = await self.executor.run(request)
+            if self._cut:  # stopped between coding and running: do not start it
+                result = ExecResult(output="", exit_cause="cancelled", exc_type="Cancelled")
+            else:
+                result = await self.executor.run(request)
         except ExecutorLost:
             raise
         except Exception as exc:  # an executor bug fails this node, not the search
@@ -101,6 +105,9 @@ class NodeSteps:
             self._fail(node, f"executor error: {type(exc).__name__}: {exc}", exit_cause="error")
             return
         self._record_result(node, result)
+        if result.exit_cause == "cancelled":  # ended on request: not reviewed, not debugged
+            self._fail(node, result.detail or "cancelled: the search was stopped", buggy=False)
+            return
         self._phase[node.id] = "reviewing"
         review: ReviewReply | None = None
         note = ""
@@ -215,10 +222,12 @@ class NodeSteps:
         self._tokens += usage.tokens_in + usage.tokens_out
         self._cost = add_cost(self._cost, usage.cost_usd)
 
-    def _fail(self, node: Node, error: str, *, exit_cause: str | None = None) -> None:
+    def _fail(
+        self, node: Node, error: str, *, exit_cause: str | None = None, buggy: bool = True
+    ) -> None:
         node.status = "failed"
         node.error = error
-        node.is_buggy = True
+        node.is_buggy = buggy
         if exit_cause is not None:
             node.exit_cause = exit_cause
         node.finished = time.time()

@@ -12,6 +12,7 @@ from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 from .. import __version__
 from ..coders import DEFAULT_LLM_MODEL, Coder, default_model, make_coder
 from ..coders.openai import price_of
+from ..executors.runner.common import MIN_SECRET_LEN, secret_values
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
 from .kernels import KernelPool
@@ -106,9 +107,19 @@ class AideExtension(ExtensionApp):
         "auto",
         config=True,
         help=(
-            "How the kernel runs a node: fork (a copy-on-write child of the kernel), spawn (a fresh "
-            "interpreter with the named data pickled), or auto (fork on Linux unless CUDA is "
-            "initialised in the kernel)."
+            "How the kernel runs a node: fork (a copy-on-write child of the kernel), spawn (the "
+            "portable path: a fresh interpreter fed a snapshot of the named data), or auto (fork "
+            "where the kernel's Python has os.fork, os.waitid and resource, and not on macOS or "
+            "with CUDA initialised; else spawn)."
+        ),
+    )
+    node_env_allow = List(
+        Unicode(),
+        [],
+        config=True,
+        help=(
+            "Environment variables node processes keep although their names look secret "
+            "(*KEY*, *TOKEN*, *SECRET*, *PASSWORD*). The LLM key's variable is always removed."
         ),
     )
     price_table = Dict(
@@ -121,6 +132,15 @@ class AideExtension(ExtensionApp):
     )
 
     # ----- secrets and models -----
+
+    def known_secrets(self) -> list[str]:
+        """Values masked in node output: the LLM key and the server's secret-looking variables
+        (read on demand, never stored)."""
+        found = set(secret_values(os.environ, self.node_env_allow, [self.api_key_env]))
+        key = self.api_key()
+        if key and len(key) >= MIN_SECRET_LEN:
+            found.add(key)
+        return sorted(found, key=len, reverse=True)
 
     def api_key(self) -> str | None:
         """The LLM key from the environment or the secret file; read on demand, never stored."""
@@ -234,6 +254,9 @@ class AideExtension(ExtensionApp):
             parallel=self.kernel_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,
+            env_allow=[n for n in self.node_env_allow if n != self.api_key_env],
+            env_drop=[self.api_key_env],
+            secrets=self.known_secrets,
         )
         event_logger = getattr(self.serverapp, "event_logger", None)
         self.manager = SearchManager(

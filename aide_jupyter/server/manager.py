@@ -148,21 +148,21 @@ class SearchManager:
         self._start(rec)
         return rec
 
-    def stop(self, search_id: str) -> SearchRecord:
+    def stop(self, search_id: str, finish_running: bool = False) -> SearchRecord:
         rec = self.get(search_id)
         if rec.active:
-            self._halt(rec, "stopped", "stopped by user")
+            self._halt(rec, "stopped", "stopped by user", finish_running=finish_running)
         elif rec.info.status == "paused":
             self._set_status(rec, "stopped", "stopped by user")
         else:
             raise Conflict(f"search {search_id} is {rec.info.status}: nothing to stop")
         return rec
 
-    def pause(self, search_id: str) -> SearchRecord:
+    def pause(self, search_id: str, finish_running: bool = False) -> SearchRecord:
         rec = self.get(search_id)
         if not rec.active:
             raise Conflict(f"search {search_id} is {rec.info.status}: only a running one pauses")
-        self._halt(rec, "paused", "paused by user")
+        self._halt(rec, "paused", "paused by user", finish_running=finish_running)
         return rec
 
     def resume(self, search_id: str, kernel_id: str | None) -> SearchRecord:
@@ -209,8 +209,12 @@ class SearchManager:
         word = "restarted" if action == "restart" else "shut down"
         for rec in list(self.searches.values()):
             if rec.kernel_id == kernel_id and rec.active:
-                self._halt(
-                    rec, "paused", f"kernel {word}: resume the search on a kernel", cause="kernel"
+                self._halt(  # the kernel and its nodes are gone already: nothing to cancel
+                    rec,
+                    "paused",
+                    f"kernel {word}: resume the search on a kernel",
+                    cause="kernel",
+                    finish_running=True,
                 )
         if action == "shutdown" and kernel_id:
             await self.pool.discard(kernel_id)
@@ -221,6 +225,7 @@ class SearchManager:
             await self._cancel(rec, "stopped", "the server shut down; resume it")
             if rec.writer is not None:
                 rec.writer.close()
+        await self.pool.cancel_all()  # nodes of searches that ended just before, too
         await self.pool.close()
 
     # ----- internals -----
@@ -340,17 +345,26 @@ class SearchManager:
             rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
         rec.loop.packages = await executor.environment()
 
-    def _halt(self, rec: SearchRecord, status: str, reason: str, cause: str = "user") -> None:
-        """Stop or pause an active search: before the loop runs, cancel; else ask the loop."""
+    def _halt(
+        self,
+        rec: SearchRecord,
+        status: str,
+        reason: str,
+        cause: str = "user",
+        *,
+        finish_running: bool = False,
+    ) -> None:
+        """Stop or pause an active search: before the loop runs, cancel; else ask the loop
+        (which ends running nodes unless `finish_running`)."""
         rec.halt = (status, reason, cause)
         assert rec.loop is not None and rec.task is not None
         if rec.preparing or rec.info.status == "queued":
             rec.task.cancel()
             self._set_status(rec, "stopping", None)
         elif status == "paused":
-            rec.loop.request_pause(reason, cause)
+            rec.loop.request_pause(reason, cause, finish_running=finish_running)
         else:
-            rec.loop.request_stop(reason)
+            rec.loop.request_stop(reason, finish_running=finish_running)
 
     async def _cancel(self, rec: SearchRecord, status: str, reason: str) -> None:
         if not rec.active:

@@ -58,6 +58,12 @@ def relative(root: Path, path: Path | str | None) -> str | None:
         return str(path)
 
 
+def executor_summary(rec: SearchRecord) -> dict[str, Any] | None:
+    """`{mode, subshell}` of the kernel executor bound to the search (None before one is)."""
+    describe = getattr(rec.loop.executor if rec.loop else None, "describe", None)
+    return describe() if callable(describe) else None
+
+
 def search_summary(rec: SearchRecord) -> dict[str, Any]:
     info, journal, config = rec.info, rec.journal, rec.config
     best = journal.best_node()
@@ -89,4 +95,5 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+        "executor": executor_summary(rec),
     }
