@@ -74,6 +74,7 @@ class SearchLoop(NodeSteps):
         self._request_cause = "user"
         self._cause: str | None = None  # why a pause happens: "user" | "kernel" (SearchInfo)
         self._running = False
+        self._forks_only = False
         self._cut = False  # stop/pause that ends running nodes (not finish_running)
         self._cutting: asyncio.Task[None] | None = None
         totals = journal.totals()
@@ -168,17 +169,23 @@ class SearchLoop(NodeSteps):
             "cost_usd": None if self._cost is None else round(self._cost, 6),
         }
 
-    async def run(self) -> str:
-        """Run until a stop condition; return (and record in info.stop_reason) why it stopped."""
+    async def run(self, *, return_to: tuple[str, str, str | None] | None = None) -> str:
+        """Run until a stop condition; return (and record in info.stop_reason) why it stopped.
+
+        `return_to` (status, reason, pause cause): run only the queued user forks, then go back
+        to that state, so forking a node of a stopped search does not resume the whole search."""
         if self._running:
             raise RuntimeError("this search is already running")
         self._running = True
+        self._forks_only = return_to is not None
         self._stop_requested = self._pause_requested = self._cut = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
         self.info.stop_reason = self.info.pause_cause = self._cause = None
         self._set_status("running")
         tasks: dict[asyncio.Task[None], Node] = {}
         final = ("done", "nothing left to run")
+        if return_to is not None:
+            final, self._cause = return_to[:2], return_to[2]
         try:
             while True:
                 self._tick()
@@ -244,7 +251,7 @@ class SearchLoop(NodeSteps):
             node = self.journal.get(self._queue.popleft())
             if node.status == "queued":
                 return node
-        if len(self.journal) >= self.config.steps:
+        if self._forks_only or len(self.journal) >= self.config.steps:
             return None
         action = self.policy.select(self.journal, self.rng)
         return self._new_node(action.stage, action.parent_id)

@@ -190,7 +190,7 @@ class SearchManager:
         assert rec.loop is not None
         node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
         if not rec.active:
-            self._start(rec)  # forks run even past the step budget
+            self._start(rec, forks_only=True)  # only the fork runs; the search keeps its status
         return node
 
     async def delete(self, search_id: str) -> None:
@@ -287,8 +287,12 @@ class SearchManager:
 
         return listen
 
-    def _start(self, rec: SearchRecord) -> None:
+    def _start(self, rec: SearchRecord, *, forks_only: bool = False) -> None:
         rec.halt = None
+        rec.return_to = None
+        if forks_only:
+            info = rec.info
+            rec.return_to = (info.status, info.stop_reason or "", info.pause_cause)
         if rec.info.status not in ACTIVE:
             self._set_status(rec, "queued", None)
         rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
@@ -326,7 +330,7 @@ class SearchManager:
                 rec.prepared = True
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
-                await loop.run()
+                await loop.run(return_to=rec.return_to)
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart

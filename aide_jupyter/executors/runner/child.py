@@ -118,6 +118,8 @@ def _error(what: str, exc: BaseException) -> str:
 
 def execute(spec: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     """Run the node's code in `namespace` (harness hooks around it); never raises."""
+    if spec.get("invoke"):
+        return _invoke(spec["invoke"], namespace)
     code_path = os.path.join(spec["workdir"], CODE_FILE)
     source = spec["code"]
     with contextlib.suppress(OSError), open(code_path, "w", encoding="utf-8") as fh:
@@ -158,6 +160,23 @@ def execute(spec: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
             res["harness"] = hook[0].after_exec(namespace, hook[1], spec["workdir"])
         except BaseException as exc:
             res["harness"] = {"error": _error("harness after_exec failed", exc)}
+    return res
+
+
+def _invoke(inv: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
+    """Call a shipped module's function (the data preview) instead of node code."""
+    start = time.perf_counter()
+    try:
+        fn = getattr(sys.modules[inv["module"]], inv["func"])
+        args = list(inv.get("args", []))
+        value = fn(namespace, *args) if inv.get("pass_namespace") else fn(*args)
+        res: dict[str, Any] = {"exit_cause": "ok", "value": value}
+    except MemoryError as exc:
+        res = {"exit_cause": "memory", "exc_type": "MemoryError", "detail": format_exc(exc)}
+    except BaseException as exc:
+        res = {"exit_cause": "exception", "exc_type": type(exc).__name__}
+        res["exc_traceback"] = format_exc(exc)
+    res["exec_time_s"] = time.perf_counter() - start
     return res
 
 

@@ -153,7 +153,11 @@ class Runner:
         k = kernel()
         with contextlib.suppress(Exception):
             self._parent = k.get_parent() if k is not None else None
-        workdir = os.path.abspath(spec["workdir"])
+        if spec.get("workdir"):
+            workdir = os.path.abspath(spec["workdir"])
+        else:  # a preview: a temporary folder on this host, removed after it
+            workdir = os.path.join(portable.work_dir(), f"preview-{uuid.uuid4().hex[:12]}")
+            spec = dict(spec, temporary=True)
         os.makedirs(workdir, exist_ok=True)
         spec = dict(
             spec,
@@ -337,6 +341,10 @@ class Runner:
         for name in (portable.SPEC_FILE, READY_FILE):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(spec["workdir"], name))
+        if spec.get("temporary"):
+            import shutil
+
+            shutil.rmtree(spec["workdir"], ignore_errors=True)
         self._finish(node.seq, spec, res)
 
     def _finish(self, seq: int, spec: dict[str, Any], res: dict[str, Any]) -> None:
