@@ -45,7 +45,7 @@ $(STAMP_NODE): package.json yarn.lock .yarnrc.yml $(STAMP_PY)
 $(STAMP_LAB): $(TS_SOURCES) $(STAMP_NODE)
 	jlpm build
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev,test]"
-	jupyter labextension develop --overwrite .
+	jupyter-builder develop --overwrite .
 	jupyter server extension enable --sys-prefix aide_jupyter
 	touch $@
 
