@@ -80,10 +80,7 @@ export function SearchHeader(props: {
       </div>
       {search.status === 'paused' && search.pause_cause === 'llm' ? (
         <div className="jp-aide-warning" data-state="paused-llm" role="status">
-          {trans.__(
-            'Paused: the LLM endpoint cannot serve this search (%1). Fix the key, the URL or the model where the server runs, then Resume.',
-            search.stop_reason ?? ''
-          )}
+          {trans.__('Paused: %1', search.stop_reason ?? '')}
         </div>
       ) : pausedByKernel(search) ? (
         <div
