@@ -54,6 +54,8 @@ export interface ISearchSummary {
   created: number;
   run_dir?: string;
   journal_path?: string;
+  /** How the kernel runs nodes (fork | spawn) and whether launches use an own subshell. */
+  executor?: { mode: string; subshell: boolean } | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 from aide_jupyter.executors import protocol
+from aide_jupyter.executors.holdout_client import HoldoutClient
 from aide_jupyter.executors.introspect import KernelIntrospection
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.executors.transport import Channel, KernelTransport, TransportClosed, ZmqTransport
@@ -27,7 +28,7 @@ log = logging.getLogger(__name__)
 NOTICE_TYPE = "aide_runner_notice"
 
 
-class KernelExecutor(KernelIntrospection):
+class KernelExecutor(KernelIntrospection, HoldoutClient):
     """Executor protocol over one (live) kernel.
 
     A kernel restart or death while nodes run raises `ExecutorLost` from their `run()` calls
@@ -247,6 +248,8 @@ class KernelExecutor(KernelIntrospection):
         """Run one node; raises ExecutorLost if the kernel restarts or dies under it."""
         await self.start()
         async with self._sem:
+            await self._ensure_runner()
+            request = await self._ensure_harness(request)
             raw = await self._launch_and_wait(self._spec(request), request.timeout_s)
         return result_from_runner(raw, self._secrets() if self._secrets else None)
 

@@ -17,15 +17,31 @@ from typing import Any
 
 from .common import CODE_FILE, FILENAME, THREAD_VARS, harness_module, resource
 
-_CONTROLLER: list[Any] = [None, -1]  # a threadpoolctl controller, valid for len(sys.modules)
+# a threadpoolctl controller, the number of extension modules and of modules it was made for
+_CONTROLLER: list[Any] = [None, -1, -1]
+
+
+def _extension_modules() -> int:
+    """How many compiled extension modules are loaded (only they bring BLAS/OpenMP along)."""
+    count = 0
+    for mod in list(sys.modules.values()):
+        path = getattr(mod, "__file__", None) or ""
+        if path.endswith((".so", ".pyd", ".dylib")):
+            count += 1
+    return count
 
 
 def controller() -> Any:
-    """Scan the loaded BLAS/OpenMP libraries in the kernel (30 ms), not in every child.
+    """Scan the loaded BLAS/OpenMP libraries in the kernel (30-100 ms), not in every child.
 
-    Rescanned when the kernel imported something new, as that may have loaded a library."""
-    if _CONTROLLER[1] != len(sys.modules):
-        _CONTROLLER[1] = len(sys.modules)
+    Rescanned only when the kernel loaded a new compiled extension, which may have brought a
+    library: a pure-Python import between nodes must not put a scan on the launch path."""
+    if _CONTROLLER[2] == len(sys.modules):
+        return _CONTROLLER[0]
+    _CONTROLLER[2] = len(sys.modules)
+    signature = _extension_modules()
+    if _CONTROLLER[1] != signature:
+        _CONTROLLER[1] = signature
         try:
             import threadpoolctl
 
@@ -198,6 +214,7 @@ def finish_child(spec: dict[str, Any], res: dict[str, Any], done_fd: int = -1) -
         sys.stderr.flush()
     try:
         res["peak_rss_kb"] = peak_rss_kb()
+        res.setdefault("timing", {})["child_done"] = time.time()
         tmp = spec["result_path"] + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(res, fh, default=str)

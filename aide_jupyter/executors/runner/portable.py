@@ -112,6 +112,8 @@ def snapshot(spec: dict[str, Any], user_ns: dict[str, Any]) -> str:
                 "source": getattr(mod, "_SOURCE", None),
                 "extra": extra,
             }
+            if hasattr(mod, "snapshot_data"):  # e.g. frames become their training rows only
+                payload["data"] = mod.snapshot_data(harness.get("key", ""), payload["data"])
         path = os.path.join(work_dir(), f"snapshot-{key}.pkl")
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
@@ -158,7 +160,7 @@ class PortableProc:
     def __init__(self, spec: dict[str, Any], user_ns: dict[str, Any], package: Any) -> None:
         snap = snapshot(spec, user_ns)
         spec_path = os.path.join(spec["workdir"], SPEC_FILE)
-        extra: dict[str, Any] = {"snapshot_path": snap}
+        extra: dict[str, Any] = {"snapshot_path": snap, "parent_pid": os.getpid()}
         if spec.get("invoke"):  # the fresh interpreter re-installs the invoked module's text
             mod = sys.modules[spec["invoke"]["module"]]
             extra["invoke"] = dict(spec["invoke"], source=getattr(mod, "_SOURCE", None))
@@ -277,6 +279,7 @@ def portable_main(spec_path: str) -> None:
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     res: dict[str, Any] = {"exit_cause": "error"}
+    _watch_parent(int(spec.get("parent_pid") or 0))
     try:
         with contextlib.suppress(ValueError, AttributeError):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -298,6 +301,28 @@ def portable_main(spec_path: str) -> None:
     except BaseException as exc:
         res = {"exit_cause": "error", "detail": f"runner failed in the fresh interpreter: {exc!r}"}
     child.finish_child(spec, res)
+
+
+def _watch_parent(parent_pid: int) -> None:
+    """End this node when the kernel that started it is gone (no PR_SET_PDEATHSIG here: the
+    node runs in its own session, and the kernel may be on a platform without it)."""
+    if parent_pid <= 0:
+        return
+
+    def watch() -> None:
+        import time
+
+        psutil = _import_psutil()
+        while True:
+            time.sleep(1.0)
+            if os.name == "posix":
+                gone = os.getppid() != parent_pid
+            else:
+                gone = psutil is not None and not psutil.pid_exists(parent_pid)
+            if gone:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="aide-parent-watch", daemon=True).start()
 
 
 def _restore_harness(harness: dict[str, Any]) -> None:
