@@ -52,3 +52,22 @@ test('the header names the coder; Stop, then Resume from the panel', async ({
     timeout: 120_000
   });
 });
+
+test('the New search form opens roomy, not squeezed into the Searches section', async ({
+  page
+}) => {
+  await notebookWithData(page, 'aide-form.ipynb');
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel')
+  );
+  await page.evaluate(() =>
+    (window as any).jupyterapp.commands.execute('aide-jupyter:new-search')
+  );
+  const section = page.locator('#aide-jupyter-panel .jp-aide-searches-section');
+  await expect(section.locator('form')).toBeVisible({ timeout: 30_000 });
+  const box = await section.boundingBox();
+  expect(box!.height).toBeGreaterThan(450); // goal, data, target, steps, model and the buttons
+  await page
+    .locator('#aide-jupyter-panel')
+    .screenshot({ path: 'test-results/form-open.png' });
+});
