@@ -2,7 +2,8 @@
  * Tree building and live-event application, without the DOM.
  */
 import { INodeSummary } from '../tokens';
-import { chartData, displayState, mergeNode, SearchTree } from '../tree';
+import { chartData } from '../chart';
+import { displayState, mergeNode, SearchTree } from '../tree';
 
 function node(
   id: string,
@@ -147,6 +148,14 @@ describe('SearchTree', () => {
         node('a', 0, null, { status: 'failed', error: 'LLM: rate limited' })
       )
     ).toBe('error');
+  });
+
+  it('mergeNode: finished stays finished, running may go back to queued', () => {
+    const node = (status: any) =>
+      ({ id: 'a', step: 0, stage: 'draft', status }) as any;
+    expect(mergeNode(node('done'), node('running')).status).toBe('done');
+    expect(mergeNode(node('failed'), node('queued')).status).toBe('failed');
+    expect(mergeNode(node('running'), node('queued')).status).toBe('queued');
   });
 
   it('mergeNode keeps fields not in the newer report', () => {
