@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
 from aide_jupyter.journal.export import write_best_solution
 from aide_jupyter.journal.schema import verdict
+from aide_jupyter.search.config import ConfigError
 from aide_jupyter.search.journal import Journal, SearchInfo
 
 log = logging.getLogger(__name__)
@@ -41,6 +42,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model", help="'builtin' (offline, default) or an LLM model name")
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
+    run.add_argument("--policy", help="greedy (AIDE's, default), mcts or evolve")
+    run.add_argument(
+        "--random-seed", type=int, help="seed of the policy and the builtin coder (same tree)"
+    )
     run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the search in RUN_DIR")
     export = sub.add_parser("export", help="write tree.html (and best_solution.py) from a journal")
@@ -67,6 +72,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args)
     except JournalError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
         return 2
 
 
@@ -172,6 +180,9 @@ def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.random_seed is not None and args.random_seed < 0:
+        print("error: --random-seed must be 0 or more", file=sys.stderr)
+        return 2
     if args.resume:
         writer = JournalWriter(args.resume)
         if writer.loaded is None:
@@ -203,6 +214,8 @@ def run(args: argparse.Namespace) -> int:
             model=args.model or "builtin",
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
+            policy=args.policy,
+            random_seed=args.random_seed,
         )
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)

@@ -56,6 +56,7 @@ class OptimizeArgs:
     parallel: int | None = None
     policy: str | None = None
     model: str | None = None
+    random_seed: int | None = None
 
     def request(self) -> dict[str, Any]:
         """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
@@ -73,6 +74,7 @@ class OptimizeArgs:
             "parallel",
             "policy",
             "model",
+            "random_seed",
         ):
             value = getattr(self, name)
             if value not in (None, "", []):
@@ -128,7 +130,15 @@ def _optimize_parser() -> _Parser:
     direction = parser.add_mutually_exclusive_group()
     direction.add_argument("--lower-is-better", dest="lower", action="store_true", default=None)
     direction.add_argument("--higher-is-better", dest="lower", action="store_false")
-    for name in ("--steps", "--time", "--node-timeout", "--parallel", "--policy", "--model"):
+    for name in (
+        "--steps",
+        "--time",
+        "--node-timeout",
+        "--parallel",
+        "--policy",
+        "--model",
+        "--random-seed",
+    ):
         parser.add_argument(name, default=None)
     return parser
 
@@ -212,7 +222,19 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
         args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
     args.policy = ns.policy
     args.model = ns.model
+    if ns.random_seed is not None:
+        args.random_seed = _seed(ns.random_seed)
     return args
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--random-seed: {text!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"--random-seed: must be 0 or more, got {value}")
+    return value
 
 
 # ---- checks against the kernel's namespace and environment ------------------------------------

@@ -22,7 +22,7 @@ from tests.support_engine.subprocess_executor import SubprocessExecutor
 
 async def test_full_search_reaches_a_real_score_on_breast_cancer(tmp_path: Path) -> None:
     df = load_breast_cancer(as_frame=True).frame
-    config = SearchConfig(steps=10, seed=0, parallel=2)
+    config = SearchConfig(steps=10, random_seed=0, parallel=2)
     search = info(goal="Classify tumours as malignant or benign.", data=["df"], target="target")
     loop = SearchLoop(
         search,
@@ -59,7 +59,7 @@ async def test_data_folder_with_test_csv_writes_a_submission(tmp_path: Path) -> 
     loop = SearchLoop(
         search,
         Journal(),
-        SearchConfig(steps=2, num_drafts=2, seed=0),
+        SearchConfig(steps=2, num_drafts=2, random_seed=0),
         BuiltinCoder(families=["linear", "knn"]),
         SubprocessExecutor(),
         tmp_path / "run",

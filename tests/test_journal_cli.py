@@ -132,3 +132,29 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
     # The kernel's own chatter goes to the run folder's kernel.log, not over the progress bar.
     assert (path.parent / "kernel.log").is_file()
     assert "IPKernelApp" not in resumed.stderr
+
+
+def test_run_records_random_seed_and_policy(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"a": range(60), "y": [i % 3 for i in range(60)]}).to_csv(
+        data / "train.csv", index=False
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    base = [sys.executable, "-m", "aide_jupyter.cli", "run", "--goal", "classify y"]
+    base += ["--data-dir", str(data), "--target", "y", "--out", str(tmp_path / "runs")]
+    bad = subprocess.run(
+        [*base, "--policy", "annealing"], env=env, text=True, capture_output=True, check=False
+    )
+    assert bad.returncode == 2 and bad.stderr.startswith("error: --policy: must be one of")
+    ok = subprocess.run(
+        [*base, "--steps", "1", "--policy", "mcts", "--random-seed", "123"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    info, _ = load_journal(next((tmp_path / "runs").glob("*/journal.ipynb")))
+    assert info.config["random_seed"] == 123 and info.config["policy"] == "mcts"

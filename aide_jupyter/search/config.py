@@ -10,7 +10,7 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-POLICIES: tuple[str, ...] = ("greedy", "mcts")
+POLICIES: tuple[str, ...] = ("greedy", "mcts", "evolve")
 
 
 class ConfigError(ValueError):
@@ -37,7 +37,9 @@ class SearchConfig:
     num_drafts: int = 5
     debug_prob: float = 0.5
     max_debug_depth: int = 3
-    seed: int | None = None
+    # The only source of randomness for the policy and the builtin coder (None: drawn once and
+    # recorded). Not `seed`: on the REST API that name is the user's starting code.
+    random_seed: int | None = None
     parallel: int = 1
     model: str = "builtin"
     feedback_model: str | None = None
@@ -71,7 +73,7 @@ class SearchConfig:
         _int(self, "num_drafts", 1, 1000)
         _num(self, "debug_prob", 0.0, 1.0)
         _int(self, "max_debug_depth", 0, 100)
-        _int(self, "seed", None, None, optional=True)
+        _int(self, "random_seed", 0, 2**63 - 1, optional=True)
         _int(self, "parallel", 1, 64)
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError("model", "must be a non-empty model name ('builtin' or an LLM)")
@@ -97,6 +99,8 @@ class SearchConfig:
         if not isinstance(data, dict):
             raise ConfigError("config", "must be an object")
         known = {f.name for f in fields(cls)}
+        if "seed" in data and "random_seed" not in data:  # journals written before the rename
+            data = {("random_seed" if k == "seed" else k): v for k, v in data.items()}
         unknown = sorted(set(data) - known)
         if unknown and strict:
             raise ConfigError(unknown[0], "unknown setting")

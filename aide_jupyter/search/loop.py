@@ -62,13 +62,12 @@ class SearchLoop:
         self.data_overview = data_overview
         self.packages = list(packages or [])
         self.listeners: list[Listener] = list(listeners or [])
-        if config.seed is None:  # record the seed so the search can be replayed
-            config.seed = random.SystemRandom().randrange(2**31)
+        if config.random_seed is None:  # record the seed so the search can be replayed
+            config.random_seed = random.SystemRandom().randrange(2**31)
         info.config = config.to_dict()
         if journal.lower_is_better is None:
             journal.lower_is_better = config.lower_is_better
         self.policy = make_policy(config)
-        self.rng = random.Random(f"{config.seed}:{len(journal)}")
         self._next_step = journal.next_step()
         self._queue: deque[str] = deque(n.id for n in journal if n.status == "queued")
         self._phase: dict[str, str] = {}
@@ -225,7 +224,10 @@ class SearchLoop:
                 return node
         if len(self.journal) >= self.config.steps:
             return None
-        action = self.policy.select(self.journal, self.rng)
+        # One generator per step, derived from the seed alone: the choice at step N is the same
+        # whether the search ran straight through or was resumed.
+        rng = random.Random(f"{self.config.random_seed}:policy:{self._next_step}")
+        action = self.policy.select(self.journal, rng)
         return self._new_node(action.stage, action.parent_id)
 
     def _collect(
@@ -308,7 +310,7 @@ class SearchLoop:
             data_dir=self.info.data_dir,
             target=self.info.target,
             lower_is_better=self.journal.lower_is_better,
-            seed=int(self.config.seed or 0),
+            seed=int(self.config.random_seed or 0),
             packages=self.packages,
             node_timeout_s=self._node_timeout(),
         )

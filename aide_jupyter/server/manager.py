@@ -113,7 +113,15 @@ class SearchManager:
         self._need_kernel(req.kernel_id)
         overrides: dict[str, Any] = {
             k: getattr(req, k)
-            for k in ("steps", "time_limit_s", "node_timeout_s", "parallel", "policy", "model")
+            for k in (
+                "steps",
+                "time_limit_s",
+                "node_timeout_s",
+                "parallel",
+                "policy",
+                "model",
+                "random_seed",
+            )
             if getattr(req, k) is not None
         }
         if req.lower_is_better is not None:

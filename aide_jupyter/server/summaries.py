@@ -75,6 +75,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "notebook_path": rec.notebook_path,
         "model": config.model,
         "policy": config.policy,
+        "random_seed": config.random_seed,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
         "counts": counts(journal),

@@ -38,6 +38,7 @@ CREATE_FIELDS = (
     "parallel",
     "policy",
     "model",
+    "random_seed",
 )
 
 
@@ -61,6 +62,7 @@ class CreateRequest:
     parallel: int | None = None
     policy: str | None = None
     model: str | None = None
+    random_seed: int | None = None
 
 
 def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -182,4 +184,5 @@ def parse_create(
         if problem:
             raise BadRequest("model", problem)
     req.model = model
+    req.random_seed = _int(data, "random_seed", 0, 2**63 - 1)
     return req
