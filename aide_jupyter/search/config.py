@@ -13,6 +13,10 @@ from typing import Any
 POLICIES: tuple[str, ...] = ("greedy", "mcts", "evolve")
 
 
+# Settings older journals may hold that no longer exist; ignored on load.
+_RETIRED = frozenset({"memory_max_chars"})
+
+
 class ConfigError(ValueError):
     """A setting is invalid; `field` names it."""
 
@@ -45,8 +49,8 @@ class SearchConfig:
     feedback_model: str | None = None
     memory_limit_mb: int | None = None
     # Caps on what goes into a prompt, so prompt size does not grow with the journal.
-    memory_max_items: int = 12
-    memory_max_chars: int = 4000
+    memory_max_items: int = 30
+    memory_max_tokens: int = 1500
     output_max_chars: int = 6000
     overview_max_chars: int = 8000
     # Unparseable coder replies are retried this many times before the node fails.
@@ -83,7 +87,7 @@ class SearchConfig:
             raise ConfigError("feedback_model", "must be a non-empty model name or null")
         _int(self, "memory_limit_mb", 1, None, optional=True)
         _int(self, "memory_max_items", 0, 1000)
-        _int(self, "memory_max_chars", 0, 1_000_000)
+        _int(self, "memory_max_tokens", 0, 1_000_000)
         _int(self, "output_max_chars", 200, 1_000_000)
         _int(self, "overview_max_chars", 0, 1_000_000)
         _int(self, "reply_retries", 0, 10)
@@ -102,6 +106,7 @@ class SearchConfig:
         if "seed" in data and "random_seed" not in data:  # journals written before the rename
             data = {("random_seed" if k == "seed" else k): v for k, v in data.items()}
         unknown = sorted(set(data) - known)
+        unknown = [k for k in unknown if k not in _RETIRED]
         if unknown and strict:
             raise ConfigError(unknown[0], "unknown setting")
         values = {k: v for k, v in data.items() if k in known}

@@ -29,13 +29,18 @@ class Policy(Protocol):
 
 
 def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
-    """A finished buggy leaf with code whose chain of debug attempts is still short enough."""
+    """A finished buggy leaf with code whose chain of debug attempts is still short enough.
+
+    As AIDE's reference (`debug_depth <= max_debug_depth`): a buggy draft has depth 0, its debug
+    child depth 1, ...; a buggy leaf at depth d <= max_debug_depth may still be debugged, so a
+    chain holds at most max_debug_depth + 1 debug nodes and max_debug_depth 0 still allows one.
+    """
     return (
         node.is_finished
         and not node.is_good
         and bool(node.code)
         and journal.is_leaf(node)
-        and journal.debug_depth(node) < max_debug_depth
+        and journal.debug_depth(node) <= max_debug_depth
     )
 
 
@@ -43,7 +48,7 @@ class GreedyPolicy:
     """AIDE's search policy.
 
     Draft until `num_drafts` drafts exist; then with probability `debug_prob` debug a random buggy
-    leaf whose debug depth is below `max_debug_depth`; otherwise improve the best good node, or
+    leaf whose debug depth is at most `max_debug_depth`; otherwise improve the best good node, or
     draft again when there is no good node yet.
     """
 
