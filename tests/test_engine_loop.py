@@ -34,7 +34,7 @@ def _loop(
 
 async def test_steps_budget_greedy_shape_and_events(tmp_path: Path) -> None:
     events: list = []
-    loop = _loop(tmp_path, events=events, steps=8, num_drafts=3)
+    loop = _loop(tmp_path, events=events, steps=8, num_drafts=3, ensemble_min_good=0)
     reason = await loop.run()
     j = loop.journal
     assert reason.startswith("step budget") and loop.status == "done"

@@ -148,7 +148,7 @@ def test_run_records_random_seed_and_policy(tmp_path: Path) -> None:
     )
     assert bad.returncode == 2 and bad.stderr.startswith("error: --policy: must be one of")
     ok = subprocess.run(
-        [*base, "--steps", "1", "--policy", "mcts", "--random-seed", "123"],
+        [*base, "--steps", "1", "--policy", "evolve", "--random-seed", "123"],
         env=env,
         text=True,
         capture_output=True,
@@ -157,4 +157,4 @@ def test_run_records_random_seed_and_policy(tmp_path: Path) -> None:
     )
     assert ok.returncode == 0, ok.stderr
     info, _ = load_journal(next((tmp_path / "runs").glob("*/journal.ipynb")))
-    assert info.config["random_seed"] == 123 and info.config["policy"] == "mcts"
+    assert info.config["random_seed"] == 123 and info.config["policy"] == "evolve"

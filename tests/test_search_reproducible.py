@@ -40,7 +40,7 @@ def _tree(journal: Journal) -> list[dict[str, Any]]:
 
 
 async def _search(ex: StandaloneExecutor, tmp: Path, seed: int, policy: str) -> Journal:
-    config = SearchConfig(steps=7, num_drafts=3, random_seed=seed, policy=policy)
+    config = SearchConfig(steps=5, num_drafts=3, random_seed=seed, policy=policy)
     search = info(goal="Predict disease progression; metric RMSE.", data=["df"], target="target")
     loop = SearchLoop(search, Journal(), config, make_coder("builtin"), ex, tmp)
     await loop.run()
@@ -48,14 +48,14 @@ async def _search(ex: StandaloneExecutor, tmp: Path, seed: int, policy: str) -> 
     return loop.journal
 
 
-@pytest.mark.parametrize("policy", ["greedy", "mcts"])
+@pytest.mark.parametrize("policy", ["greedy", "evolve"])
 async def test_same_seed_same_tree_other_seed_other_tree(tmp_path: Path, policy: str) -> None:
     async with StandaloneExecutor(setup_code=SETUP, cwd=str(tmp_path)) as ex:
         first = _tree(await _search(ex, tmp_path / "a", 11, policy))
         again = _tree(await _search(ex, tmp_path / "b", 11, policy))
         other = _tree(await _search(ex, tmp_path / "c", 12, policy))
-    assert len(first) == 7 and sum(n["metric"] is not None for n in first) >= 5
-    assert {n["stage"] for n in first} - {"draft"}  # the policy got past the drafts
+    assert len(first) == 5 and sum(n["metric"] is not None for n in first) >= 4
+    assert "ensemble" in {n["stage"] for n in first}  # the policy got past the drafts
     for a, b in zip(first, again, strict=True):
         assert a == b, f"step {a['step']} differs between two runs with the same seed"
     assert [n["metric"] for n in first] != [n["metric"] for n in other]

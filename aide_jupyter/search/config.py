@@ -58,6 +58,13 @@ class SearchConfig:
     # MCTS policy: exploration constant and children per node before it is fully expanded.
     uct_c: float = 1.0
     mcts_max_children: int = 3
+    # Ensembles (every policy): once this many good nodes exist, combine the top `ensemble_size`
+    # (0: never); the next ensemble waits for as many new good nodes.
+    ensemble_min_good: int = 3
+    ensemble_size: int = 3
+    # Evolve policy: the population (best good nodes) and the share of crossovers.
+    population_size: int = 6
+    crossover_prob: float = 0.3
 
     def __post_init__(self) -> None:
         self.validate()
@@ -93,6 +100,10 @@ class SearchConfig:
         _int(self, "reply_retries", 0, 10)
         _num(self, "uct_c", 0.0, 100.0)
         _int(self, "mcts_max_children", 1, 100)
+        _int(self, "ensemble_min_good", 0, 1000)
+        _int(self, "ensemble_size", 2, 20)
+        _int(self, "population_size", 2, 1000)
+        _num(self, "crossover_prob", 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -117,6 +128,7 @@ class SearchConfig:
             "target_metric",
             "debug_prob",
             "uct_c",
+            "crossover_prob",
         ):
             if isinstance(values.get(name), int) and not isinstance(values[name], bool):
                 values[name] = float(values[name])

@@ -228,7 +228,7 @@ class SearchLoop:
         # whether the search ran straight through or was resumed.
         rng = random.Random(f"{self.config.random_seed}:policy:{self._next_step}")
         action = self.policy.select(self.journal, rng)
-        return self._new_node(action.stage, action.parent_id)
+        return self._new_node(action.stage, action.parent_id, merged_ids=list(action.others))
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]
@@ -284,6 +284,7 @@ class SearchLoop:
         instruction: str | None = None,
         code: str = "",
         plan: str = "",
+        merged_ids: list[str] | None = None,
     ) -> Node:
         node_id = uuid.uuid4().hex[:8]
         while node_id in self.journal:
@@ -296,6 +297,7 @@ class SearchLoop:
             plan=plan,
             code=code,
             instruction=instruction,
+            merged_ids=list(merged_ids or []),
         )
         self._next_step += 1
         self.journal.add(node)
@@ -410,10 +412,11 @@ class SearchLoop:
             instruction=node.instruction,
             step=node.step,
             node=node,
+            others=[self.journal.get(i) for i in node.merged_ids],
         )
-        ask = {"draft": self.coder.draft, "improve": self.coder.improve, "debug": self.coder.debug}[
-            prompt.stage
-        ]
+        # ensemble / crossover go to the coder's method of that name if it has one, else to
+        # improve: the prompt's introduction and sections say what to do
+        ask = getattr(self.coder, prompt.stage, None) or self.coder.improve
         problem = ""
         for _ in range(self.config.reply_retries + 1):
             if problem:

@@ -19,6 +19,7 @@ SECTION_TITLES: dict[str, str] = {
     "memory": "Memory: what earlier solutions tried and scored",
     "data_overview": "Data overview",
     "previous_solution": "Previous solution",
+    "solutions_to_combine": "Solutions to combine",
     "execution_output": "Execution output",
     "previous_reply_problem": "Problem with your previous reply",
     "installed_packages": "Installed packages",
@@ -34,10 +35,21 @@ _INTRO = {
     "below with one focused, concrete change, and return the whole new script.",
     "debug": "You are an expert machine learning engineer. The previous solution below failed. "
     "Find the bug and return the whole fixed script.",
+    "ensemble": "You are an expert machine learning engineer. Below are the best solutions the "
+    "search has found. Write one script that trains each of their models (each with its own "
+    "preprocessing) and combines them into an ensemble: average their predictions (class "
+    "probabilities for a classification), weight them, or stack them with a simple "
+    "meta-model, whichever suits the task and the time limit. Validate the ensemble exactly as "
+    "the solutions were validated, so its metric is comparable.",
+    "crossover": "You are an expert machine learning engineer. Below are two good solutions "
+    "from different lines of the search. Write one new script that merges their ideas: keep "
+    "the stronger solution's backbone and bring in the other's most useful choices (features, "
+    "preprocessing, model settings). Return the whole new script, validated the same way.",
     "review": "You are reviewing one run of a machine learning script: decide whether it ran "
     "correctly and report its validation metric exactly as printed.",
 }
 
+CODE_STAGES: tuple[str, ...] = ("draft", "improve", "debug", "ensemble", "crossover")
 CODE_FORMAT = (
     "Reply with a short plan in plain prose (3 to 6 sentences), then exactly one fenced "
     "```python code block holding the whole script. No other code blocks.\n"
@@ -96,6 +108,7 @@ class Prompt:
     draft_index: int = 0  # for drafts: how many drafts came before this one
     tried_codes: list[str] = field(default_factory=list)  # earlier children of `parent`
     step: int = 0
+    others: list[Node] = field(default_factory=list)  # ensemble/crossover: nodes besides parent
 
     @property
     def system(self) -> str:
@@ -244,6 +257,20 @@ def _output_text(node: Node, max_chars: int) -> str:
     return truncate_middle(text.strip(), max_chars)
 
 
+def _combine_text(nodes: list[Node], max_chars: int) -> str:
+    """Each solution's metric, plan and code; the outputs' tails share `max_chars`."""
+    share = max(200, max_chars // max(1, len(nodes)))
+    parts = []
+    for i, n in enumerate(nodes, 1):
+        metric = "-" if n.metric is None else f"{n.metric:.6g}"
+        parts.append(
+            f"## Solution {i} (step {n.step}, metric {metric})\n\n{_head(n.plan, 400)}\n\n"
+            f"```python\n{n.code.rstrip()}\n```\n\nEnd of its output:\n"
+            f"{truncate_middle(_output_text(n, share * 4), share)}"
+        )
+    return "\n\n".join(parts)
+
+
 def _time_text(time_left_s: float | None, node_timeout_s: float) -> str:
     text = f"This script may run for at most {node_timeout_s:.0f} seconds."
     if time_left_s is not None:
@@ -263,9 +290,14 @@ def build_code_prompt(
     instruction: str | None = None,
     step: int = 0,
     node: Node | None = None,
+    others: list[Node] | None = None,
 ) -> Prompt:
-    """A draft, improve or debug prompt. `config` is a SearchConfig (its caps and timeouts)."""
-    coder_stage = stage if stage in ("draft", "improve", "debug") else "improve"
+    """A draft, improve, debug, ensemble or crossover prompt (a fork is an improve).
+
+    `config` is a SearchConfig (its caps and timeouts); `others` are the nodes an ensemble or a
+    crossover combines with `parent`."""
+    others = list(others or [])
+    coder_stage = stage if stage in CODE_STAGES else "improve"
     anchor = parent
     sections: dict[str, str] = {"introduction": _INTRO[coder_stage], "task": _task_text(context)}
     if instruction:
@@ -278,7 +310,9 @@ def build_code_prompt(
         max_tokens=config.memory_max_tokens,
     )
     sections["data_overview"] = truncate_middle(data_overview, config.overview_max_chars)
-    if parent is not None and coder_stage != "draft":
+    if coder_stage in ("ensemble", "crossover") and parent is not None:
+        sections["solutions_to_combine"] = _combine_text([parent, *others], config.output_max_chars)
+    elif parent is not None and coder_stage != "draft":
         sections["previous_solution"] = f"```python\n{parent.code.rstrip()}\n```"
         sections["execution_output"] = _output_text(parent, config.output_max_chars)
     sections["installed_packages"] = ", ".join(context.packages)
@@ -304,6 +338,7 @@ def build_code_prompt(
         draft_index=index,
         step=step,
         tried_codes=tried,
+        others=others,
     )
 
 
