@@ -9,12 +9,12 @@ from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.evolve import EvolvePolicy
 from aide_jupyter.search.journal import Journal
 from aide_jupyter.search.mcts import MCTSPolicy
+from aide_jupyter.search.policies import make_policy
 from aide_jupyter.search.policy import (
     Action,
     GreedyPolicy,
     ensemble_action,
     expansion_key,
-    make_policy,
 )
 from tests.support_engine.fakes import node
 

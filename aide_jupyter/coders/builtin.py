@@ -14,12 +14,13 @@ import json
 import logging
 import random
 import re
+from typing import Any
 
+from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.prompts import Prompt, TaskContext
 from aide_jupyter.search.review import parse_metric
 
 from . import builtin_moves as moves
-from .base import CodeReply, CoderError, ReviewReply, Usage
 from .builtin_render import render
 from .builtin_templates import (
     DRAFT_ORDER,
@@ -150,15 +151,24 @@ class BuiltinCoder:
             )
         task = moves.task_of(parent.output if parent else None)
         change = self._from_instruction(spec, prompt.instruction, ctx, task)
-        if change is None:  # a mutation not already tried from this parent, if one is found
-            tried = {s.to_json() for s in map(read_spec, prompt.tried_codes) if s is not None}
-            base = spec.to_json()
-            families = self.available_families(ctx)
-            for _ in range(12):
-                spec = Spec(**json.loads(base))
-                change = moves.mutate(spec, rng, families, task)
-                if spec.to_json() not in tried and spec.to_json() != base:
-                    break
+        if change is not None:
+            return self._reply(f"Fork of the previous solution: {change}.", spec, ctx)
+        tried = {s.to_json() for s in map(read_spec, prompt.tried_codes) if s is not None}
+        base = spec.to_json()
+        families = self.available_families(ctx)
+        for _ in range(12):  # a mutation not already tried from this parent, if one is found
+            spec = Spec(**json.loads(base))
+            change = moves.mutate(spec, rng, families, task)
+            if spec.to_json() not in tried and spec.to_json() != base:
+                break
+        if prompt.instruction:
+            return self._reply(
+                f"The builtin coder could not follow {prompt.instruction!r} (it understands "
+                "model families, tree counts, depth, learning rate, neighbours, folds, scaling "
+                f"and a log target); it made an ordinary change instead: {change}.",
+                spec,
+                ctx,
+            )
         return self._reply(f"Improve the previous solution: {change}.", spec, ctx)
 
     async def ensemble(self, prompt: Prompt) -> CodeReply:
@@ -269,23 +279,69 @@ class BuiltinCoder:
         spec.poly = False
 
     def _from_instruction(
-        self, spec: Spec, instruction: str | None, ctx: TaskContext, task: str | None
+        self, spec: Spec, instruction: str | None, ctx: TaskContext, task: str | None = None
     ) -> str | None:
-        """The few instructions a template coder can follow: a model family or a feature step."""
+        """What a template coder can follow of an instruction: a model family, its size and
+        depth, the learning rate, neighbours, folds, scaling, a log target. The plan says what
+        changed, and what was not understood; None when nothing was."""
         if not instruction:
             return None
         low = instruction.lower()
+        before = spec.to_json()
+        done: list[str] = []
         for family, words in _FAMILY_WORDS.items():
             if any(w in low for w in words) and family in self.available_families(ctx):
-                fresh = Spec.defaults(
-                    family, clf_metric=spec.clf_metric, reg_metric=spec.reg_metric
-                )
-                spec.family, spec.params = fresh.family, fresh.params
-                return f"follow the instruction {instruction!r}: use a {family} model"
+                if spec.family != family:
+                    fresh = Spec.defaults(
+                        family, clf_metric=spec.clf_metric, reg_metric=spec.reg_metric
+                    )
+                    spec.family, spec.params = fresh.family, fresh.params
+                done.append(f"a {family.replace('_', ' ')} model")
+                break
+        for key, value in _numbers(low):
+            target = key
+            if key == "n_estimators" and key not in spec.params and "max_iter" in spec.params:
+                target = "max_iter"  # HistGradientBoosting counts its trees as iterations
+            if key == "folds":
+                spec.folds = max(2, min(20, int(value)))
+                done.append(f"{spec.folds}-fold cross-validation")
+            elif target in spec.params:
+                spec.params[target] = value
+                done.append(f"{target}={value!r}")
         if "scal" in low or "standardi" in low:
             spec.scale = True
-            return f"follow the instruction {instruction!r}: standardise numeric features"
-        if "log" in low and task != "classification":
+            done.append("standardised numeric features")
+        log = "log" in low and ("target" in low or "scale" in low)
+        if log and task != "classification":
             spec.target = "log"
-            return f"follow the instruction {instruction!r}: fit the target on the log scale"
-        return None
+            done.append("the target on the log scale (regression only)")
+        if not done:
+            return None
+        what = ", ".join(done)
+        if spec.to_json() == before:
+            return (
+                f"the instruction {instruction!r} asks for what the parent already does "
+                f"({what}): same code as the parent"
+            )
+        return f"follow the instruction {instruction!r}: {what}"
+
+
+_NUMBER_PATTERNS: tuple[tuple[str, str, type], ...] = (
+    ("n_estimators", r"(\d+)\s*(?:trees|estimators|boosting rounds|rounds|iterations)", int),
+    ("n_estimators", r"n_estimators\s*[=:]?\s*(\d+)", int),
+    ("max_depth", r"(?:max_depth|depth)\s*(?:of\s*)?[=:]?\s*(\d+)", int),
+    ("max_depth", r"(\d+)\s*(?:levels? deep|deep)", int),
+    ("learning_rate", r"(?:learning[_ ]rate|lr)\s*(?:of\s*)?[=:]?\s*(\d*\.\d+|\d+)", float),
+    ("n_neighbors", r"(\d+)\s*(?:nearest\s*)?neighbou?rs", int),
+    ("folds", r"(\d+)[- ]?folds?", int),
+)
+
+
+def _numbers(text: str) -> list[tuple[str, Any]]:
+    """Settings with numbers an instruction names (`300 trees`, `depth 6`, `lr 0.05`)."""
+    found: dict[str, Any] = {}
+    for key, pattern, kind in _NUMBER_PATTERNS:
+        match = re.search(pattern, text)
+        if match and key not in found:
+            found[key] = kind(match.group(1))
+    return list(found.items())

@@ -12,24 +12,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import time
+from collections.abc import Callable
 from typing import Any
-
-import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.session import Session
 
 from aide_jupyter.executors import protocol
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
+from aide_jupyter.executors.transport import Channel, KernelTransport, TransportClosed, ZmqTransport
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
 
 log = logging.getLogger(__name__)
 
 NOTICE_TYPE = "aide_runner_notice"
-# The readers re-check their socket at least this often even without a wake-up from the loop
-# (a backstop for lost ZMQ_FD edges; see `_send`).
-READ_RECHECK_S = 2.0
 
 
 class KernelExecutor:
@@ -41,8 +35,9 @@ class KernelExecutor:
 
     def __init__(
         self,
-        connection_info: dict[str, Any],
+        connection_info: dict[str, Any] | None = None,
         *,
+        transport: KernelTransport | None = None,
         parallel: int = 1,
         mode: str = "auto",
         memory_limit_mb: int | None = None,
@@ -53,10 +48,18 @@ class KernelExecutor:
         poll_interval_s: float = 5.0,
         lost_after_s: float = 3.0,
         preview_source: str | None = None,
+        use_subshell: bool = True,
+        env_allow: list[str] | tuple[str, ...] = (),
+        env_drop: list[str] | tuple[str, ...] = (),
+        secrets: Callable[[], list[str]] | None = None,
     ) -> None:
         if mode not in ("auto", "fork", "spawn"):
             raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
-        self.connection_info = dict(connection_info)
+        if transport is None:
+            if connection_info is None:
+                raise ValueError("KernelExecutor needs connection_info or a transport")
+            transport = ZmqTransport(connection_info)
+        self.transport: KernelTransport = transport
         self.parallel = max(1, int(parallel))
         self.mode = mode
         self.memory_limit_mb = memory_limit_mb
@@ -66,12 +69,10 @@ class KernelExecutor:
         self.request_timeout_s = request_timeout_s
         self.poll_interval_s = poll_interval_s
         self.lost_after_s = lost_after_s
-        self._runner_src = protocol.runner_source()
-        self._runner_name = protocol.module_name("_aide_runner", self._runner_src)
+        self._runner_parts = protocol.runner_parts()
+        self._runner_name = protocol.module_name("_aide_runner", protocol.runner_source())
         self._preview_src = preview_source
-        self._client: AsyncKernelClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._started = False
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._early: dict[int, dict[str, Any]] = {}
         self._sem = asyncio.Semaphore(self.parallel)
@@ -84,68 +85,65 @@ class KernelExecutor:
         self._installed_preview: str | None = None
         self._closed = False
         self._to_forget: list[int] = []
+        self.use_subshell = use_subshell
+        self.env_allow = list(env_allow)
+        self.env_drop = list(env_drop)
+        self._secrets = secrets  # values the server knows (the LLM key): masked in results
+        self._supports_subshells = False
+        self._subshell: str | None = None
+        self._mode_used: str | None = None  # what the runner chose for `mode` in this kernel
+        self._seqs: dict[str, int] = {}  # node_id -> seq of nodes in flight
+        self._cancel_wanted: set[str] = set()
 
     # ------------------------------------------------------------------ connection
     async def start(self) -> None:
         """Connect and install the runner; `run()` calls it on demand."""
         async with self._start_lock:
-            if self._client is not None:
+            if self._started:
                 return
             if self._closed:
                 raise ExecutorLost("executor is closed")
-            info = self.connection_info
-            key = info.get("key", b"")
-            session = Session(
-                key=key.encode() if isinstance(key, str) else key,
-                signature_scheme=info.get("signature_scheme", "hmac-sha256"),
-                username="aide-executor",
-            )
-            client = AsyncKernelClient(session=session)
-            client.load_connection_info(info)
-            client.start_channels(stdin=False)
-            self._client = client
-            self._tasks = [
-                asyncio.create_task(self._read(ch)) for ch in ("shell", "control", "iopub")
-            ]
+            await self.transport.start()
+            self.transport.on_iopub(self._on_iopub)
+            self._started = True
             reply = await self._request(
                 "control", "kernel_info_request", {}, timeout=self.request_timeout_s
             )
             self._kernel_session = reply["header"].get("session")
+            features = reply.get("content", {}).get("supported_features") or []
+            self._supports_subshells = self.use_subshell and "kernel subshells" in features
             await self._ensure_runner()
 
     async def close(self) -> None:
-        """Stop listening; running children finish on their own (results stay in the kernel)."""
+        """Stop listening; running children finish on their own (results stay in the kernel).
+        Call `cancel()` first to end them."""
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
         self._fail_all(ExecutorLost("executor closed"))
-        if self._client is not None:
-            self._client.stop_channels()
-            self._client = None
+        if self._subshell is not None and self._started:
+            with contextlib.suppress(Exception):
+                await self.transport.request(
+                    "control", "delete_subshell_request", {"subshell_id": self._subshell}, 5.0
+                )
+            self._subshell = None
+        await self.transport.close()
+        self._started = False
 
-    async def _read(self, channel: str) -> None:
-        assert self._client is not None
-        getter = getattr(self._client, f"get_{channel}_msg")
-        while True:
-            try:
-                msg = await getter(timeout=READ_RECHECK_S)
-            except queue.Empty:
-                continue  # nothing arrived; the timed-out poll re-checked the socket itself
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("bad message on %s channel", channel)
-                continue
-            if channel == "iopub":
-                self._on_iopub(msg)
-                continue
-            fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
+    def describe(self) -> dict[str, Any]:
+        """For the search summary: how nodes run here and whether launches bypass the main
+        shell. `mode` is the requested one until the runner has chosen."""
+        return {"mode": self._mode_used or self.mode, "subshell": self._subshell is not None}
+
+    async def _open_subshell(self) -> None:
+        """Our own subshell (kernel protocol 5.5), so launches do not wait behind user cells."""
+        self._subshell = None
+        if not self._supports_subshells:
+            return
+        try:
+            reply = await self._request("control", "create_subshell_request", {}, timeout=10.0)
+        except asyncio.TimeoutError:
+            log.warning("kernel advertised subshells but did not create one; using the main shell")
+            return
+        self._subshell = reply.get("content", {}).get("subshell_id")
 
     def _on_iopub(self, msg: dict[str, Any]) -> None:
         session = msg.get("header", {}).get("session")
@@ -171,41 +169,22 @@ class KernelExecutor:
     def _lost(self, reason: str) -> None:
         log.warning("executor lost its kernel runner: %s", reason)
         self._instance = None
+        self._subshell = None  # the new kernel has none of ours
         self._fail_all(ExecutorLost(reason))
 
     def _fail_all(self, exc: Exception) -> None:
-        for fut in [*self._waiters.values(), *self._replies.values()]:
+        for fut in self._waiters.values():
             if not fut.done():
                 fut.set_exception(exc)
-        self._replies.clear()
 
     # ------------------------------------------------------------------ requests
     async def _request(
-        self, channel: str, msg_type: str, content: dict[str, Any], timeout: float
+        self, channel: Channel, msg_type: str, content: dict[str, Any], timeout: float
     ) -> dict[str, Any]:
-        assert self._client is not None
-        msg = self._client.session.msg(msg_type, content)
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[msg["header"]["msg_id"]] = fut
-        self._send(channel, msg)
         try:
-            return await asyncio.wait_for(fut, timeout)
-        finally:
-            self._replies.pop(msg["header"]["msg_id"], None)
-
-    def _send(self, channel: str, msg: dict[str, Any]) -> None:
-        """Send, then re-arm the channel's reader in case the send swallowed its wake-up.
-
-        `Session.send` writes through a plain (non-asyncio) shadow of the channel's socket. That
-        zmq_send also processes the socket's pending commands, which consumes the edge of its
-        ZMQ_FD: a reply that arrived for another task in the same moment then sits in the socket
-        while the reader's poll never wakes (two searches sharing this executor hung for good).
-        The asyncio socket's `get(EVENTS)` reschedules the reader if a message is waiting.
-        """
-        assert self._client is not None
-        chan = getattr(self._client, f"{channel}_channel")
-        chan.send(msg)
-        chan.socket.get(zmq.EVENTS)
+            return await self.transport.request(channel, msg_type, content, timeout)
+        except TransportClosed as exc:
+            raise ExecutorLost(f"executor closed: {exc}") from None
 
     async def _execute(
         self, code: str, expressions: dict[str, str] | None = None, timeout: float | None = None
@@ -218,9 +197,16 @@ class KernelExecutor:
             "allow_stdin": False,
             "stop_on_error": False,
         }
-        return await self._request(
-            "shell", "execute_request", content, timeout or self.request_timeout_s
-        )
+        try:
+            return await self.transport.request(
+                "shell",
+                "execute_request",
+                content,
+                timeout or self.request_timeout_s,
+                subshell_id=self._subshell,
+            )
+        except TransportClosed as exc:
+            raise ExecutorLost(f"executor closed: {exc}") from None
 
     async def _call(self, op: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
         """Run a runner operation; reinstalls the runner once if the kernel lost it."""
@@ -240,18 +226,19 @@ class KernelExecutor:
         async with self._install_lock:
             if self._instance is not None and not force:
                 return
-            code = protocol.install_code(
-                self._runner_name, self._runner_src, protocol.RUNNER_FILENAME
-            )
+            if self._instance is None:
+                await self._open_subshell()
+            code = protocol.install_runner_code(self._runner_name, self._runner_parts)
             reply = await self._execute(code)
             if reply["content"].get("status") != "ok":
                 raise ExecutorLost(f"could not install the runner: {reply['content']}")
-            expr = protocol.call_expression(self._runner_name, "hello", {})
+            expr = protocol.call_expression(self._runner_name, "hello", {"mode": self.mode})
             answer, error = protocol.parse_expression(await self._execute("", {"r": expr}))
             if answer is None:
                 raise ExecutorLost(f"runner does not answer: {error}")
             self._instance = answer["instance"]
             self._cpus = int(answer.get("cpus", 1))
+            self._mode_used = answer.get("mode")
             self._last_alive = time.monotonic()
 
     # ------------------------------------------------------------------ running nodes
@@ -262,21 +249,46 @@ class KernelExecutor:
             await self._ensure_runner()
             spec = self._spec(request)
             forget, self._to_forget = self._to_forget, []
+            if request.node_id in self._cancel_wanted:
+                self._cancel_wanted.discard(request.node_id)
+                return ExecResult(
+                    output="",
+                    exit_cause="cancelled",
+                    exc_type="Cancelled",
+                    detail="cancelled before it started",
+                )
             answer = await self._call("launch", spec=spec, forget=forget)
             seq = int(answer["seq"])
+            self._mode_used = answer.get("mode", self._mode_used)
             if answer["instance"] != self._instance:
                 self._lost("the kernel's runner was replaced")
                 self._instance = answer["instance"]
             fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._waiters[seq] = fut
+            self._seqs[request.node_id] = seq
             if seq in self._early:
                 fut.set_result(self._early.pop(seq))
             try:
+                if request.node_id in self._cancel_wanted:  # stop came during the launch
+                    await self._call("cancel", seqs=[seq])
                 result = await self._wait(seq, fut, request.timeout_s)
             finally:
                 self._waiters.pop(seq, None)
+                self._seqs.pop(request.node_id, None)
+                self._cancel_wanted.discard(request.node_id)
             self._to_forget.append(seq)  # sent with the next launch: no extra round trip
-            return result_from_runner(result)
+            return result_from_runner(result, self._secrets() if self._secrets else None)
+
+    async def cancel(self, node_ids: list[str] | None = None) -> list[str]:
+        """End these running nodes (all of this executor's, with None) at once: TERM, then KILL
+        of each node's process tree; their `run()` returns exit_cause "cancelled". Nodes not
+        launched yet are cancelled when their launch comes. Returns the node ids cancelled."""
+        wanted = list(self._seqs) if node_ids is None else list(node_ids)
+        self._cancel_wanted.update(wanted)
+        seqs = [self._seqs[n] for n in wanted if n in self._seqs]
+        if seqs and self._instance is not None:
+            await self._call("cancel", timeout=10.0, seqs=seqs)
+        return [n for n in wanted if n in self._seqs]
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
         return launch_spec(
@@ -286,6 +298,8 @@ class KernelExecutor:
             memory_limit_mb=self.memory_limit_mb,
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,
+            env_allow=self.env_allow,
+            env_drop=self.env_drop,
         )
 
     async def _wait(
@@ -326,8 +340,7 @@ class KernelExecutor:
         try:
             reply = await self._request("control", "kernel_info_request", {}, timeout=2.0)
         except asyncio.TimeoutError:
-            assert self._client is not None
-            if not self._client.hb_channel.is_beating():
+            if not await self.transport.is_alive():
                 self._lost("the kernel does not answer (dead?)")
                 raise ExecutorLost("the kernel died while the node ran") from None
             return

@@ -1,4 +1,5 @@
-"""Which node to expand next, and how: the `Policy` protocol and AIDE's greedy policy.
+"""Which node to expand next, and how: the `Policy` protocol and AIDE's greedy policy (the
+factory that picks one by name is policies.py).
 
 Policies are pure functions of the journal plus a seeded `random.Random`, so a seed makes a search
 reproducible and each policy can be tested on hand-built journals.
@@ -9,12 +10,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from .journal import Journal, Node
-
-if TYPE_CHECKING:
-    from .config import SearchConfig
 
 
 @dataclass(frozen=True)
@@ -86,9 +84,11 @@ def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
     As AIDE's reference (`debug_depth <= max_debug_depth`): a buggy draft has depth 0, its debug
     child depth 1, ...; a buggy leaf at depth d <= max_debug_depth may still be debugged, so a
     chain holds at most max_debug_depth + 1 debug nodes and max_debug_depth 0 still allows one.
+    A node cancelled by a stop (exc_type "Cancelled") did nothing wrong: it is not debugged.
     """
     return (
         node.is_finished
+        and node.exc_type != "Cancelled"
         and not node.is_good
         and bool(node.code)
         and journal.is_leaf(node)
@@ -135,37 +135,3 @@ class GreedyPolicy:
         if best is None:
             return Action("draft")
         return Action("improve", best.id)
-
-
-def make_policy(config: SearchConfig) -> Policy:
-    """The policy named by `config.policy`, with its parameters."""
-    ensemble = {
-        "ensemble_min_good": config.ensemble_min_good,
-        "ensemble_size": config.ensemble_size,
-    }
-    if config.policy == "greedy":
-        return GreedyPolicy(
-            config.num_drafts, config.debug_prob, config.max_debug_depth, **ensemble
-        )
-    if config.policy == "mcts":
-        from .mcts import MCTSPolicy
-
-        return MCTSPolicy(
-            num_drafts=config.num_drafts,
-            max_debug_depth=config.max_debug_depth,
-            c=config.uct_c,
-            max_children=config.mcts_max_children,
-            **ensemble,
-        )
-    if config.policy == "evolve":
-        from .evolve import EvolvePolicy
-
-        return EvolvePolicy(
-            num_drafts=config.num_drafts,
-            debug_prob=config.debug_prob,
-            max_debug_depth=config.max_debug_depth,
-            population_size=config.population_size,
-            crossover_prob=config.crossover_prob,
-            **ensemble,
-        )
-    raise ValueError(f"unknown policy {config.policy!r}")
