@@ -32,6 +32,15 @@ export interface ISearchSummary {
   data_dir?: string | null;
   target?: string | null;
   kernel_id: string | null;
+  /** Where the kernel runs when it is behind a gateway (host:port); null for a local kernel. */
+  host?: string | null;
+  /** The search's worker kernels; `running` false once shut down. */
+  workers?: {
+    kernel_id: string;
+    host?: string;
+    running: boolean;
+    nodes?: number;
+  }[];
   notebook_path?: string | null;
   model?: string | null;
   policy?: string | null;
@@ -51,6 +60,8 @@ export interface ISearchSummary {
   created: number;
   run_dir?: string;
   journal_path?: string;
+  /** How the kernel runs nodes (fork | spawn) and whether launches use an own subshell. */
+  executor?: { mode: string; subshell: boolean } | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */
@@ -62,6 +73,8 @@ export interface INodeSummary {
   status: NodeStatus;
   exc_type?: string | null;
   exit_cause?: string | null;
+  /** The kernel that ran it (a worker's or the user's). */
+  kernel_id?: string | null;
   exec_time_s?: number | null;
   peak_mem_mb?: number | null;
   metric: number | null;
@@ -116,6 +129,8 @@ export interface ISearchRequest {
   time_limit_s?: number;
   node_timeout_s?: number;
   parallel?: number;
+  /** Extra kernels of the same kernelspec that share the nodes (default 0). */
+  workers?: number;
   policy?: string;
   model?: string;
 }

@@ -54,8 +54,10 @@ class OptimizeArgs:
     time_limit_s: float | None = None
     node_timeout_s: float | None = None
     parallel: int | None = None
+    workers: int | None = None
     policy: str | None = None
     model: str | None = None
+    holdout: float | None = None
     random_seed: int | None = None
 
     def request(self) -> dict[str, Any]:
@@ -72,8 +74,10 @@ class OptimizeArgs:
             "time_limit_s",
             "node_timeout_s",
             "parallel",
+            "workers",
             "policy",
             "model",
+            "holdout",
             "random_seed",
         ):
             value = getattr(self, name)
@@ -120,6 +124,16 @@ def _positive_int(text: str, option: str) -> int:
     return value
 
 
+def _non_negative_int(text: str, option: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"{option}: must be 0 or more, got {value}")
+    return value
+
+
 def _optimize_parser() -> _Parser:
     parser = _Parser(prog="%aide optimize", add_help=False, allow_abbrev=False)
     parser.add_argument("goal", nargs="*")
@@ -136,12 +150,25 @@ def _optimize_parser() -> _Parser:
         "--time",
         "--node-timeout",
         "--parallel",
+        "--workers",
         "--policy",
         "--model",
         "--random-seed",
     ):
         parser.add_argument(name, default=None)
+    parser.add_argument("--holdout", default=None)
     return parser
+
+
+def parse_holdout(text: str, option: str = "--holdout") -> float:
+    """A fraction of the rows to hold out and score every node on: 0 < h <= 0.5."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a fraction (e.g. {option} 0.2)") from None
+    if not 0 < value <= 0.5:
+        raise UsageError(f"{option}: must be more than 0 and at most 0.5, got {text}")
+    return value
 
 
 def _split(line: str) -> list[str]:
@@ -222,12 +249,20 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
         args.steps = _positive_int(ns.steps, "--steps")
     if ns.parallel is not None:
         args.parallel = _positive_int(ns.parallel, "--parallel")
+    if ns.workers is not None:
+        args.workers = _non_negative_int(ns.workers, "--workers")
     if ns.time is not None:
         args.time_limit_s = parse_duration(ns.time, "--time")
     if ns.node_timeout is not None:
         args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
     args.policy = ns.policy
     args.model = ns.model
+    if ns.holdout is not None:
+        args.holdout = parse_holdout(ns.holdout)
+        if not args.target or not (args.data or args.data_dir):
+            raise UsageError(
+                "--holdout needs --target and --data (a DataFrame with it) or --data-dir"
+            )
     if ns.random_seed is not None:
         args.random_seed = _seed(ns.random_seed)
     return args

@@ -60,6 +60,10 @@ class Node:
     metric: float | None = None
     lower_is_better: bool | None = None
     metric_source: str | None = None
+    # With a holdout: `metric` is the harness's score, this is the node's own printed number.
+    reported_metric: float | None = None
+    holdout_error: str | None = None  # why the harness could not score the node
+    metric_flag: str | None = None  # set when the reported number is far better than the holdout's
     is_buggy: bool | None = None
     analysis: str = ""
     error: str | None = None
@@ -71,6 +75,7 @@ class Node:
     cost_usd: float | None = 0.0  # None: unknown (a model without a price answered)
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    kernel_id: str | None = None  # the kernel it ran on (a worker kernel or the user's)
 
     @property
     def cells(self) -> list[str]:
@@ -119,6 +124,8 @@ class SearchInfo:
     # Why a paused search paused: "user", "kernel" (its kernel restarted, shut down or died) or
     # "server_restart" (the server stopped while it ran); None unless paused.
     pause_cause: str | None = None
+    # Trusted scores: {fraction, metric} as asked; after the split also rows, task, key, data_dir.
+    holdout: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
     elapsed_s: float = 0.0
 

@@ -17,6 +17,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import holdout as holdout_mod
 from .budget import budget_reason
 from .config import SearchConfig
 from .executor import Executor, ExecutorLost, cancel_nodes
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _POLL_S = 0.25
 _LOST_GRACE_S = 5.0
+_BUSY_RETRIES = 4  # policy picks tried before a busy parent gives way to a draft
 
 
 class SearchLoop(NodeSteps):
@@ -73,6 +75,7 @@ class SearchLoop(NodeSteps):
         self._request_cause = "user"
         self._cause: str | None = None  # why a pause happens: "user" | "kernel" (SearchInfo)
         self._running = False
+        self._forks_only = False
         self._cut = False  # stop/pause that ends running nodes (not finish_running)
         self._cutting: asyncio.Task[None] | None = None
         totals = journal.totals()
@@ -165,20 +168,51 @@ class SearchLoop(NodeSteps):
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
             "cost_usd": None if self._cost is None else round(self._cost, 6),
+            "holdout": holdout_mod.summary(self.info.holdout),
         }
 
-    async def run(self) -> str:
-        """Run until a stop condition; return (and record in info.stop_reason) why it stopped."""
+    async def prepare_holdout(self) -> dict[str, Any] | None:
+        """Split off the holdout where the data lives (once per search; again after a restart).
+
+        The metric's direction then fixes the search's direction."""
+        if not self.info.holdout:
+            return None
+        done = await holdout_mod.prepare(
+            self.executor,
+            self.info,
+            seed=int(self.config.random_seed or 0),
+            copy_dir=str(self.run_dir / "holdout_data"),
+        )
+        self.journal.lower_is_better = holdout_mod.METRICS[done["metric"]]
+        return done
+
+    async def run(self, *, return_to: tuple[str, str, str | None] | None = None) -> str:
+        """Run until a stop condition; return (and record in info.stop_reason) why it stopped.
+
+        `return_to` (status, reason, pause cause): run only the queued user forks, then go back
+        to that state, so forking a node of a stopped search does not resume the whole search."""
         if self._running:
             raise RuntimeError("this search is already running")
         self._running = True
+        self._forks_only = return_to is not None
         self._stop_requested = self._pause_requested = self._cut = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
         self.info.stop_reason = self.info.pause_cause = self._cause = None
         self._set_status("running")
         tasks: dict[asyncio.Task[None], Node] = {}
         final = ("done", "nothing left to run")
+        if return_to is not None:
+            final, self._cause = return_to[:2], return_to[2]
         try:
+            try:
+                await self.prepare_holdout()
+            except holdout_mod.HoldoutSetupError as exc:
+                self._finish("failed", f"holdout: {exc}")
+                return f"holdout: {exc}"
+            except ExecutorLost as exc:
+                self._cause = "kernel"
+                self._finish("paused", f"executor lost: {exc}; resume with a working executor")
+                return f"executor lost: {exc}"
             while True:
                 self._tick()
                 reason = self._stop_reason()
@@ -216,7 +250,18 @@ class SearchLoop(NodeSteps):
             self._finish("failed", f"error: {type(exc).__name__}: {exc}")
             raise
         self._finish(*final)
+        if final[0] != "paused":
+            await self._release_holdout()
         return final[1]
+
+    async def _release_holdout(self) -> None:
+        """The split's labels and row copies leave the kernel's memory when the search ends."""
+        release = getattr(self.executor, "release_holdout", None)
+        if self.info.holdout and callable(release):
+            try:
+                await release(self.info.holdout.get("key") or self.info.id)
+            except Exception as exc:  # the kernel may be gone; its memory with it
+                logger.info("search %s: holdout not released: %s", self.info.id, exc)
 
     # ----- scheduling -----
 
@@ -243,13 +288,20 @@ class SearchLoop(NodeSteps):
             node = self.journal.get(self._queue.popleft())
             if node.status == "queued":
                 return node
-        if len(self.journal) >= self.config.steps:
+        if self._forks_only or len(self.journal) >= self.config.steps:
             return None
-        # One generator per step, derived from the seed alone: the choice at step N is the same
-        # whether the search ran straight through or was resumed.
-        rng = random.Random(f"{self.config.random_seed}:policy:{self._next_step}")
-        action = self.policy.select(self.journal, rng)
-        return self._new_node(action.stage, action.parent_id, merged_ids=list(action.others))
+        busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
+        for attempt in range(_BUSY_RETRIES):
+            # One generator per step (and retry), derived from the seed alone: the choice at step
+            # N is the same whether the search ran straight through or was resumed.
+            rng = random.Random(f"{self.config.random_seed}:policy:{self._next_step}:{attempt}")
+            action = self.policy.select(self.journal, rng)
+            if action.parent_id not in busy:
+                return self._new_node(
+                    action.stage, action.parent_id, merged_ids=list(action.others)
+                )
+        # never expand a node twice at once (parallel > 1): a fresh draft takes the slot
+        return self._new_node("draft", None)
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]

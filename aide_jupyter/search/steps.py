@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import holdout as holdout_mod
 from .budget import node_timeout
 from .coder import CoderError, LLMUnavailable, add_cost
 from .config import SearchConfig
@@ -56,12 +57,13 @@ class NodeSteps:
             goal=self.info.goal,
             eval=self.info.eval,
             data=list(self.info.data),
-            data_dir=self.info.data_dir,
+            data_dir=(self.info.holdout or {}).get("data_dir") or self.info.data_dir,
             target=self.info.target,
             lower_is_better=self.journal.lower_is_better,
             seed=int(self.config.random_seed or 0),
             packages=self.packages,
             node_timeout_s=self._node_timeout(),
+            holdout=self.info.holdout,
         )
 
     def _node_timeout(self) -> float:
@@ -92,6 +94,8 @@ class NodeSteps:
             timeout_s=self._node_timeout(),
             memory_limit_mb=self.config.memory_limit_mb,
             data_names=list(self.info.data),
+            concurrency=self.config.parallel,
+            harness={"key": self.info.holdout["key"]} if self.info.holdout else None,
         )
         try:
             if self._cut:  # stopped between coding and running: do not start it
@@ -129,6 +133,16 @@ class NodeSteps:
             review_summary=review.summary if review else "",
             fixed_lower=self.journal.lower_is_better,
         )
+        if self.info.holdout:
+            judged = holdout_mod.harness_verdict(
+                result,
+                verdict,
+                review_is_bug=review.is_bug if review else None,
+                metric=self.info.holdout["metric"],
+            )
+            verdict = judged.verdict
+            node.reported_metric = judged.reported_metric
+            node.holdout_error, node.metric_flag = judged.holdout_error, judged.metric_flag
         if (
             self.journal.lower_is_better is None
             and verdict.metric is not None
@@ -215,6 +229,7 @@ class NodeSteps:
         node.exc_traceback = result.exc_traceback
         node.exec_time_s = result.exec_time_s
         node.peak_mem_mb = result.peak_mem_mb
+        node.kernel_id = result.kernel_id
 
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in

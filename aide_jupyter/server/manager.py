@@ -21,6 +21,7 @@ from aide_jupyter.coders import Coder, CoderError
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.executor import ExecutorLost
+from aide_jupyter.search.holdout import HoldoutSetupError
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.loop import SearchLoop
 
@@ -31,6 +32,7 @@ from .kernels import KernelPool
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
+from .workers import WorkerKernels
 
 log = logging.getLogger(__name__)
 
@@ -53,8 +55,10 @@ class SearchManager:
         pool: KernelPool,
         events: EventSink,
         kernel_exists: Callable[[str], bool],
+        workers: WorkerKernels | None = None,
     ) -> None:
         self.root = root.resolve()
+        self.workers = workers
         self.settings = settings
         self.pool = pool
         self.events = events
@@ -118,6 +122,7 @@ class SearchManager:
                 "time_limit_s",
                 "node_timeout_s",
                 "parallel",
+                "workers",
                 "policy",
                 "model",
                 "random_seed",
@@ -146,8 +151,10 @@ class SearchManager:
             target=req.target,
             notebook_path=req.notebook_path,
             kernel_id=req.kernel_id,
+            holdout=req.holdout,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        rec.host = self.pool.host()
         rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
@@ -198,7 +205,7 @@ class SearchManager:
         assert rec.loop is not None
         node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
         if not rec.active:
-            self._start(rec)  # forks run even past the step budget
+            self._start(rec, forks_only=True)  # only the fork runs; the search keeps its status
         return node
 
     async def delete(self, search_id: str) -> None:
@@ -295,8 +302,12 @@ class SearchManager:
 
         return listen
 
-    def _start(self, rec: SearchRecord) -> None:
+    def _start(self, rec: SearchRecord, *, forks_only: bool = False) -> None:
         rec.halt = None
+        rec.return_to = None
+        if forks_only:
+            info = rec.info
+            rec.return_to = (info.status, info.stop_reason or "", info.pause_cause)
         if rec.info.status not in ACTIVE:
             self._set_status(rec, "queued", None)
         rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
@@ -318,12 +329,16 @@ class SearchManager:
                 return
             executor = self.pool.get(kernel_id)
             loop.executor = executor
+            rec.host = self.pool.host()
             if not rec.prepared:
                 rec.preparing = True
                 try:
                     await self._prepare(rec, executor)
                 except ExecutorLost as exc:
                     self._set_status(rec, "paused", f"kernel lost while preparing: {exc}", "kernel")
+                    return
+                except HoldoutSetupError as exc:
+                    self._set_status(rec, "failed", f"holdout: {exc}")
                     return
                 except Exception as exc:
                     log.exception("aide: could not prepare search %s", rec.id)
@@ -332,14 +347,23 @@ class SearchManager:
                 finally:
                     rec.preparing = False
                 rec.prepared = True
+            if rec.config.workers and self.workers is not None:
+                try:
+                    loop.executor = await self.workers.start(rec, executor)
+                except Exception as exc:
+                    log.exception("aide: could not start the workers of search %s", rec.id)
+                    self._set_status(rec, "failed", f"could not start worker kernels: {exc}")
+                    return
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
-                await loop.run()
+                await loop.run(return_to=rec.return_to)
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
                     self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})", rec.halt[2])
         finally:
+            if self.workers is not None:
+                await self.workers.stop(rec)
             rec.mark_idle()
             rec.writer.flush()
 
@@ -347,10 +371,14 @@ class SearchManager:
         """Describe the data and the environment in the kernel (waits behind a running cell)."""
         assert rec.loop is not None
         cap = rec.config.overview_max_chars
+        if self.pool.remote and rec.info.data_dir:  # a path on the kernel's host: check it there
+            rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
+        split = await rec.loop.prepare_holdout()  # first: nodes and prompts see training rows only
         if rec.info.data:
             rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
         elif rec.info.data_dir:
-            rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
+            folder = (split or {}).get("data_dir") or rec.info.data_dir
+            rec.loop.data_overview = await executor.describe_dir(folder, cap)
         rec.loop.packages = await executor.environment()
 
     def _halt(

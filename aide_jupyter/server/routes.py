@@ -98,6 +98,8 @@ class SearchesHandler(AideHandler):
             max_steps=self.aide.max_steps,
             max_parallel=self.aide.max_parallel,
             models=self.aide.check_model,
+            max_workers=self.aide.max_workers,
+            remote_kernels=self.manager.pool.remote,
         )
         rec = self.manager.create(req)
         self.answer(self.manager.detail(rec.id) | {"nodes": []}, 201)

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aide_jupyter.coders import coder_kind
+from aide_jupyter.search import holdout
 from aide_jupyter.search.journal import Journal, Node
 
 if TYPE_CHECKING:
@@ -79,6 +80,10 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "data_dir": relative(rec.root, info.data_dir),
         "target": info.target,
         "kernel_id": rec.kernel_id,
+        "host": rec.host,
+        "workers": rec.spread.summary()
+        if rec.spread is not None
+        else [dict(w) for w in rec.workers],
         "notebook_path": rec.notebook_path,
         "coder": coder_kind(config.model),
         "model": config.model,
@@ -96,5 +101,6 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+        "holdout": holdout.summary(info.holdout),
         "executor": executor_summary(rec),
     }

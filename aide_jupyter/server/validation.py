@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aide_jupyter.search import holdout as holdout_metrics
 from aide_jupyter.search.config import POLICIES
 
 from .errors import BadRequest, TooLarge
@@ -36,10 +37,13 @@ CREATE_FIELDS = (
     "time_limit_s",
     "node_timeout_s",
     "parallel",
+    "workers",
     "policy",
     "model",
+    "holdout",
     "random_seed",
 )
+MAX_HOLDOUT = 0.5
 
 
 @dataclass
@@ -60,8 +64,10 @@ class CreateRequest:
     time_limit_s: float | None = None
     node_timeout_s: float | None = None
     parallel: int | None = None
+    workers: int | None = None
     policy: str | None = None
     model: str | None = None
+    holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
     random_seed: int | None = None
 
 
@@ -132,9 +138,19 @@ def _seconds(data: dict[str, Any], name: str, hi: float) -> float | None:
 
 
 def parse_create(
-    data: dict[str, Any], *, root: Path, max_steps: int, max_parallel: int, models: ModelCheck
+    data: dict[str, Any],
+    *,
+    root: Path,
+    max_steps: int,
+    max_parallel: int,
+    models: ModelCheck,
+    max_workers: int = 4,
+    remote_kernels: bool = False,
 ) -> CreateRequest:
-    """Check every field of a create body; raise BadRequest naming the first bad one."""
+    """Check every field of a create body; raise BadRequest naming the first bad one.
+
+    With `remote_kernels` (a gateway), `data_dir` is a path on the kernel's host: it is kept as
+    given and checked in the kernel before the search runs."""
     kernel_id = data.get("kernel_id")
     if not isinstance(kernel_id, str) or not kernel_id.strip():
         raise BadRequest("kernel_id", "is required (the id of a running kernel)")
@@ -158,7 +174,9 @@ def parse_create(
             raise BadRequest("data", "must be a list of variable names in the kernel")
         req.data = list(dict.fromkeys(names))
     data_dir = _text(data, "data_dir", limit=4096)
-    if data_dir:
+    if data_dir and remote_kernels:
+        req.data_dir = Path(data_dir)
+    elif data_dir:
         # Relative to the notebook's folder: that is the kernel's working directory, where the
         # magic checked the path and where the user sees it.
         req.data_dir = confined(root, data_dir, "data_dir", base=req.notebook_dir)
@@ -174,6 +192,7 @@ def parse_create(
     req.time_limit_s = _seconds(data, "time_limit_s", 30 * 86400)
     req.node_timeout_s = _seconds(data, "node_timeout_s", 86400)
     req.parallel = _int(data, "parallel", 1, max_parallel)
+    req.workers = _int(data, "workers", 0, max_workers)
     policy = _text(data, "policy", limit=100)
     if policy is not None and policy not in POLICIES:
         raise BadRequest("policy", f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
@@ -184,5 +203,34 @@ def parse_create(
         if problem:
             raise BadRequest("model", problem)
     req.model = model
+    req.holdout = parse_holdout(data, req)
     req.random_seed = _int(data, "random_seed", 0, 2**63 - 1)
     return req
+
+
+def parse_holdout(data: dict[str, Any], req: CreateRequest) -> dict[str, Any] | None:
+    """`holdout` (0 < h <= 0.5) needs a target and data; its metric must be one it can score."""
+    value = data.get("holdout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadRequest("holdout", f"must be a fraction of the rows such as 0.2, got {value!r}")
+    if not 0 < value <= MAX_HOLDOUT:
+        raise BadRequest("holdout", f"must be more than 0 and at most {MAX_HOLDOUT:g}, got {value}")
+    if not req.target:
+        raise BadRequest("holdout", "needs `target`: the column whose held-out values are scored")
+    if not req.data and req.data_dir is None:
+        raise BadRequest(
+            "holdout", "needs `data` (a DataFrame with the target) or `data_dir` (with train.csv)"
+        )
+    try:
+        metric = holdout_metrics.resolve_metric(req.metric, f"{req.goal}\n{req.eval}")
+    except ValueError as exc:
+        raise BadRequest("metric", str(exc)) from None
+    lower = holdout_metrics.METRICS.get(metric or "")
+    if metric is not None and req.lower_is_better not in (None, lower):
+        raise BadRequest(
+            "lower_is_better",
+            f"contradicts the holdout metric {metric}; leave it out (it follows the metric)",
+        )
+    return {"fraction": float(value), "metric": metric}

@@ -30,6 +30,7 @@ export function NewSearchForm(props: {
   const [target, setTarget] = React.useState('');
   const [steps, setSteps] = React.useState(props.defaults.steps);
   const [llm, setLlm] = React.useState(props.defaults.model);
+  const [workers, setWorkers] = React.useState(0);
   const [busy, setBusy] = React.useState(false);
   const [error, setError] = React.useState<string | null>(null);
 
@@ -78,6 +79,7 @@ export function NewSearchForm(props: {
         data: data.length ? data : undefined,
         target: target.trim() || undefined,
         steps,
+        workers: workers || undefined,
         model: llm || undefined
       });
       props.onDone();
@@ -158,6 +160,22 @@ export function NewSearchForm(props: {
             value={steps}
             onChange={e =>
               setSteps(Math.max(1, parseInt(e.target.value || '1', 10)))
+            }
+          />
+        </label>
+        <label
+          title={trans.__('Extra kernels like this one that share the nodes')}
+        >
+          {trans.__('Workers')}
+          <input
+            className="jp-mod-styled"
+            name="workers"
+            type="number"
+            min={0}
+            max={64}
+            value={workers}
+            onChange={e =>
+              setWorkers(Math.max(0, parseInt(e.target.value || '0', 10)))
             }
           />
         </label>
