@@ -62,6 +62,15 @@ export interface ISearchSummary {
   journal_path?: string;
   /** How the kernel runs nodes (fork | spawn) and whether launches use an own subshell. */
   executor?: { mode: string; subshell: boolean } | null;
+  /** Trusted scores: the held-out share, its rows once split, the metric it is scored with. */
+  holdout?: IHoldout | null;
+}
+
+/** The search summary's `holdout`: every node's `metric` is then its score on these rows. */
+export interface IHoldout {
+  fraction: number;
+  rows: number | null;
+  metric: string | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */
@@ -80,6 +89,12 @@ export interface INodeSummary {
   metric: number | null;
   lower_is_better?: boolean | null;
   metric_source?: string | null;
+  /** With a holdout: the node's own printed number (its `metric` is the harness's score). */
+  reported_metric?: number | null;
+  /** Set when the reported number is far better than the holdout score. */
+  metric_flag?: string | null;
+  /** Why the harness could not score the node (no predict/model, wrong predictions). */
+  holdout_error?: string | null;
   is_buggy: boolean | null;
   error?: string | null;
   instruction?: string | null;
@@ -133,6 +148,8 @@ export interface ISearchRequest {
   workers?: number;
   policy?: string;
   model?: string;
+  /** Fraction of the rows held out and scored by the executor (0 < h <= 0.5). */
+  holdout?: number;
 }
 
 /** Schema id of the server's live events on jupyter_server's event bus. */

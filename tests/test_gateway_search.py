@@ -218,3 +218,36 @@ def _sleeps_for_us(proc: psutil.Process) -> bool:
         )
     except psutil.Error:
         return False
+
+
+async def test_a_worker_on_the_gateway_shares_the_nodes_then_goes(
+    jp_fetch, jp_serverapp, kernel_gateway
+):
+    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
+    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
+    body = {
+        "kernel_id": kernel_id,
+        "goal": "predict label; metric accuracy",
+        "data": ["df"],
+        "target": "label",
+        "steps": 6,
+        "parallel": 2,
+        "workers": 1,
+    }
+    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 201, summary
+    detail = await wait_search(
+        jp_fetch,
+        summary["id"],
+        lambda d: (
+            d["status"] == "failed"
+            or (d["status"] == "done" and not any(w["running"] for w in d["workers"]))
+        ),
+        150,
+    )
+    assert detail["status"] == "done", detail
+    (worker,) = detail["workers"]
+    assert worker["host"] == kernel_gateway.url.split("://")[1]
+    assert {n["kernel_id"] for n in detail["nodes"]} == {kernel_id, worker["kernel_id"]}
+    on_gateway = {k["id"] for k in kernel_gateway.kernels()}
+    assert kernel_id in on_gateway and worker["kernel_id"] not in on_gateway

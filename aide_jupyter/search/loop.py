@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 import uuid
@@ -300,8 +301,21 @@ class SearchLoop(NodeSteps):
                 return self._new_node(
                     action.stage, action.parent_id, merged_ids=list(action.others)
                 )
+            if action.stage == "improve":  # the best is being improved: improve the next best
+                other = self._best_idle(busy)
+                if other is not None:
+                    return self._new_node("improve", other.id)
         # never expand a node twice at once (parallel > 1): a fresh draft takes the slot
         return self._new_node("draft", None)
+
+    def _best_idle(self, busy: set[str | None]) -> Node | None:
+        """The best good node without a child in flight."""
+        lower = bool(self.journal.lower_is_better)
+        good = [n for n in self.journal.nodes if n.is_good and n.id not in busy]
+        good = [n for n in good if n.metric is not None and not math.isnan(n.metric)]
+        if not good:
+            return None
+        return min(good, key=lambda n: n.metric if lower else -n.metric)  # type: ignore[operator]
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]
