@@ -93,7 +93,10 @@ test-ui: install chromium $(STAMP_UI)
 	  CHROMIUM_PATH=$(CHROMIUM) jlpm playwright test
 
 bench: install
-	@set -e; shopt -s nullglob; for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; shopt -s nullglob; for b in benchmarks/*.py; do \
+	  case $$b in *search_quality.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b; done
+	@echo "== benchmarks/search_quality.py --quick (the full run: see benchmarks/README.md)"
+	PYTHONPATH=. $(BIN)/python benchmarks/search_quality.py --quick
 
 lint: $(STAMP_NODE)
 	$(BIN)/python -m pip install --quiet "ruff>=0.5"
