@@ -60,6 +60,7 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
+    run.add_argument("--workers", type=int, help="extra kernels that share the nodes (default 0)")
     run.add_argument(
         "--holdout",
         type=float,
@@ -270,6 +271,7 @@ def run(args: argparse.Namespace) -> int:
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
             parallel=args.parallel,
+            workers=args.workers,
             policy=args.policy,
         )
         queued = sum(1 for n in journal.nodes if n.status == "queued")
@@ -324,6 +326,7 @@ def run(args: argparse.Namespace) -> int:
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
             parallel=args.parallel,
+            workers=args.workers,
             policy=args.policy,
         )
         writer = JournalWriter(Path(args.out) / search_id)
@@ -366,12 +369,18 @@ async def _run_search(
     sys.stderr.write(f"coder: {_coder_line(config.model, coder)}\n")
     progress = Progress(info, journal, config.steps, sys.stderr)
     writer.run_dir.mkdir(parents=True, exist_ok=True)
-    executor = StandaloneExecutor(
-        cwd=data_dir,
-        kernel_log=str(writer.run_dir / "kernel.log"),  # keep the progress bar readable
-        parallel=config.parallel,
-        memory_limit_mb=config.memory_limit_mb,
-    )
+    kernels = [
+        StandaloneExecutor(
+            cwd=data_dir,
+            kernel_log=str(writer.run_dir / "kernel.log"),  # keep the progress bar readable
+            parallel=config.parallel,
+            memory_limit_mb=config.memory_limit_mb,
+        )
+        for _ in range(1 + config.workers)
+    ]
+    executor: Any = kernels[0]
+    if config.workers:  # one kernel per worker, each in the data folder: nodes spread over all
+        executor = await spread_over(kernels)
     search = SearchLoop(
         info,
         journal,
@@ -412,7 +421,19 @@ async def _run_search(
     finally:
         loop.remove_signal_handler(signal.SIGINT)
         progress.end()
-        await executor.close()
+        for kernel in kernels:
+            await kernel.close()
+
+
+async def spread_over(kernels: list[Any]) -> Any:
+    """Start the standalone kernels and spread nodes over them (the first is the main one)."""
+    from aide_jupyter.executors.spread import Member, SpreadExecutor
+
+    members = []
+    for i, kernel in enumerate(kernels):
+        await kernel.start()
+        members.append(Member(str(kernel.km.kernel_id), kernel, worker=i > 0))
+    return SpreadExecutor(members)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,9 @@
 /**
- * A small line diff for "this node against its parent": longest common subsequence on the lines
- * that differ (the common head and tail are cut first), then hunks with a few lines of context.
+ * The line diff for "this node against its parent": Myers' algorithm from the `diff` package
+ * (jsdiff) on the two scripts' lines, then hunks with a few lines of context, shown as a unified
+ * diff (+/- and both line numbers, as in a code review).
  */
+import { diffArrays } from 'diff';
 
 /** One line of a diff: kept, added or removed, with its line numbers (1-based) on each side. */
 export interface IDiffLine {
@@ -14,8 +16,9 @@ export interface IDiffLine {
 /** A run of changed lines with context, or a marker for skipped unchanged lines. */
 export type DiffItem = IDiffLine | { kind: 'skip'; count: number };
 
-/** Above this many cells in the LCS table, the middle is shown as removed-then-added. */
-const MAX_TABLE = 4_000_000;
+/** A diff still running after this long (two huge, wholly different scripts) gives up: the
+ * scripts are then shown as removed-then-added. */
+const TIMEOUT_MS = 2000;
 
 export function splitLines(text: string): string[] {
   if (text === '') {
@@ -32,90 +35,23 @@ export function splitLines(text: string): string[] {
 export function diffLines(before: string, after: string): IDiffLine[] {
   const a = splitLines(before);
   const b = splitLines(after);
-  let head = 0;
-  while (head < a.length && head < b.length && a[head] === b[head]) {
-    head++;
-  }
-  let tail = 0;
-  while (
-    tail < a.length - head &&
-    tail < b.length - head &&
-    a[a.length - 1 - tail] === b[b.length - 1 - tail]
-  ) {
-    tail++;
-  }
+  const changes = diffArrays(a, b, { timeout: TIMEOUT_MS }) ?? [
+    { value: a, removed: true, added: false, count: a.length },
+    { value: b, removed: false, added: true, count: b.length }
+  ];
   const out: IDiffLine[] = [];
-  for (let i = 0; i < head; i++) {
-    out.push({ kind: 'same', text: a[i], oldNo: i + 1, newNo: i + 1 });
-  }
-  const midA = a.slice(head, a.length - tail);
-  const midB = b.slice(head, b.length - tail);
-  for (const line of middle(midA, midB)) {
-    out.push({
-      ...line,
-      oldNo: line.oldNo === null ? null : line.oldNo + head,
-      newNo: line.newNo === null ? null : line.newNo + head
-    });
-  }
-  for (let i = tail; i > 0; i--) {
-    const oldNo = a.length - i + 1;
-    const newNo = b.length - i + 1;
-    out.push({ kind: 'same', text: a[oldNo - 1], oldNo, newNo });
-  }
-  return out;
-}
-
-function middle(a: string[], b: string[]): IDiffLine[] {
-  const n = a.length;
-  const m = b.length;
-  if (n === 0 || m === 0 || n * m > MAX_TABLE) {
-    return [
-      ...a.map((text, i) => ({
-        kind: 'del' as const,
-        text,
-        oldNo: i + 1,
-        newNo: null
-      })),
-      ...b.map((text, j) => ({
-        kind: 'add' as const,
-        text,
-        oldNo: null,
-        newNo: j + 1
-      }))
-    ];
-  }
-  // lcs[i][j]: length of the LCS of a[i:] and b[j:], row-major in one array.
-  const width = m + 1;
-  const lcs = new Uint32Array((n + 1) * width);
-  for (let i = n - 1; i >= 0; i--) {
-    for (let j = m - 1; j >= 0; j--) {
-      lcs[i * width + j] =
-        a[i] === b[j]
-          ? lcs[(i + 1) * width + j + 1] + 1
-          : Math.max(lcs[(i + 1) * width + j], lcs[i * width + j + 1]);
+  let oldNo = 1;
+  let newNo = 1;
+  for (const change of changes) {
+    for (const text of change.value) {
+      if (change.removed) {
+        out.push({ kind: 'del', text, oldNo: oldNo++, newNo: null });
+      } else if (change.added) {
+        out.push({ kind: 'add', text, oldNo: null, newNo: newNo++ });
+      } else {
+        out.push({ kind: 'same', text, oldNo: oldNo++, newNo: newNo++ });
+      }
     }
-  }
-  const out: IDiffLine[] = [];
-  let i = 0;
-  let j = 0;
-  while (i < n && j < m) {
-    if (a[i] === b[j]) {
-      out.push({ kind: 'same', text: a[i], oldNo: i + 1, newNo: j + 1 });
-      i++;
-      j++;
-    } else if (lcs[(i + 1) * width + j] >= lcs[i * width + j + 1]) {
-      out.push({ kind: 'del', text: a[i], oldNo: i + 1, newNo: null });
-      i++;
-    } else {
-      out.push({ kind: 'add', text: b[j], oldNo: null, newNo: j + 1 });
-      j++;
-    }
-  }
-  for (; i < n; i++) {
-    out.push({ kind: 'del', text: a[i], oldNo: i + 1, newNo: null });
-  }
-  for (; j < m; j++) {
-    out.push({ kind: 'add', text: b[j], oldNo: null, newNo: j + 1 });
   }
   return out;
 }

@@ -35,6 +35,15 @@ export interface ISearchSummary {
   data_dir?: string | null;
   target?: string | null;
   kernel_id: string | null;
+  /** Where the kernel runs when it is behind a gateway (host:port); null for a local kernel. */
+  host?: string | null;
+  /** The search's worker kernels; `running` false once shut down. */
+  workers?: {
+    kernel_id: string;
+    host?: string;
+    running: boolean;
+    nodes?: number;
+  }[];
   notebook_path?: string | null;
   model?: string | null;
   policy?: string | null;
@@ -56,6 +65,15 @@ export interface ISearchSummary {
   journal_path?: string;
   /** How the kernel runs nodes (fork | spawn) and whether launches use an own subshell. */
   executor?: { mode: string; subshell: boolean } | null;
+  /** Trusted scores: the held-out share, its rows once split, the metric it is scored with. */
+  holdout?: IHoldout | null;
+}
+
+/** The search summary's `holdout`: every node's `metric` is then its score on these rows. */
+export interface IHoldout {
+  fraction: number;
+  rows: number | null;
+  metric: string | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */
@@ -67,11 +85,19 @@ export interface INodeSummary {
   status: NodeStatus;
   exc_type?: string | null;
   exit_cause?: string | null;
+  /** The kernel that ran it (a worker's or the user's). */
+  kernel_id?: string | null;
   exec_time_s?: number | null;
   peak_mem_mb?: number | null;
   metric: number | null;
   lower_is_better?: boolean | null;
   metric_source?: string | null;
+  /** With a holdout: the node's own printed number (its `metric` is the harness's score). */
+  reported_metric?: number | null;
+  /** Set when the reported number is far better than the holdout score. */
+  metric_flag?: string | null;
+  /** Why the harness could not score the node (no predict/model, wrong predictions). */
+  holdout_error?: string | null;
   is_buggy: boolean | null;
   error?: string | null;
   instruction?: string | null;
@@ -121,8 +147,12 @@ export interface ISearchRequest {
   time_limit_s?: number;
   node_timeout_s?: number;
   parallel?: number;
+  /** Extra kernels of the same kernelspec that share the nodes (default 0). */
+  workers?: number;
   policy?: string;
   model?: string;
+  /** Fraction of the rows held out and scored by the executor (0 < h <= 0.5). */
+  holdout?: number;
 }
 
 /** Schema id of the server's live events on jupyter_server's event bus. */

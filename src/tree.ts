@@ -2,7 +2,11 @@
  * The search tree as plain data: built from `parent_id`, updated node by node from live events,
  * with the best node, the path to it and the rows a collapsible tree view shows. No DOM here.
  */
-import { INodeSummary, NodeDisplayState, NodeStatus } from './tokens';
+import { better, isGood, mergeNode, sameNode } from './nodes';
+import { INodeSummary } from './tokens';
+
+// Kept importable from here, where they were first.
+export { better, displayState, isGood, mergeNode } from './nodes';
 
 /** One visible row of the tree view. */
 export interface ITreeRow {
@@ -10,67 +14,6 @@ export interface ITreeRow {
   depth: number;
   hasChildren: boolean;
   expanded: boolean;
-}
-
-const STATUS_RANK: Record<NodeStatus, number> = {
-  queued: 0,
-  running: 1,
-  done: 2,
-  failed: 2
-};
-const FINISHED = 2;
-
-/**
- * Merge a newer report of a node into the one held: a node never goes back from finished to
- * running or queued (an event that was sent before a GET's answer may arrive after it). Running
- * back to queued is real: a node whose coding was interrupted (the LLM endpoint went away, a
- * pause) waits in the queue again.
- */
-export function mergeNode(
-  held: INodeSummary | undefined,
-  incoming: INodeSummary
-): INodeSummary {
-  if (!held) {
-    return incoming;
-  }
-  const heldRank = STATUS_RANK[held.status] ?? 0;
-  const newRank = STATUS_RANK[incoming.status] ?? 0;
-  if (newRank < heldRank && heldRank === FINISHED) {
-    return held;
-  }
-  return { ...held, ...incoming };
-}
-
-/** A node counts for the best when it ran, is not buggy and has a finite metric. */
-export function isGood(node: INodeSummary): boolean {
-  return (
-    node.status === 'done' &&
-    node.is_buggy === false &&
-    typeof node.metric === 'number' &&
-    Number.isFinite(node.metric)
-  );
-}
-
-/** The icon state of a node: queued, running, good, buggy, timed out, or an LLM/server error. */
-export function displayState(node: INodeSummary): NodeDisplayState {
-  if (node.status === 'queued') {
-    return 'queued';
-  }
-  if (node.status === 'running') {
-    return 'running';
-  }
-  if (node.exit_cause === 'timeout') {
-    return 'timeout';
-  }
-  if (node.error && !node.exc_type && node.metric === null) {
-    return 'error';
-  }
-  return isGood(node) ? 'good' : 'buggy';
-}
-
-/** Strictly better; ties keep the earlier node. */
-export function better(a: number, b: number, lowerIsBetter: boolean): boolean {
-  return lowerIsBetter ? a < b : a > b;
 }
 
 /**
@@ -259,6 +202,11 @@ export class SearchTree {
     this._touch();
   }
 
+  /** The metric's direction: the search's, else the first node's that knows, else higher. */
+  get direction(): boolean {
+    return this._direction();
+  }
+
   private _direction(): boolean {
     if (this._lowerIsBetter !== null) {
       return this._lowerIsBetter;
@@ -334,16 +282,6 @@ export class SearchTree {
   } | null = null;
 }
 
-function sameNode(a: INodeSummary, b: INodeSummary): boolean {
-  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
-  for (const key of keys) {
-    if ((a as any)[key] !== (b as any)[key]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 /** Insert keeping step order; appending is the common case (new nodes have the largest step). */
 function insertSorted(
   list: string[],
@@ -369,50 +307,4 @@ function insertByStep(
     children.set(parent, list);
   }
   insertSorted(list, node, byId);
-}
-
-/** One point of the metric-by-step chart. */
-export interface IChartPoint {
-  id: string;
-  step: number;
-  metric: number;
-  best: boolean;
-}
-
-/** Good nodes as points and the best-so-far line, in step order. */
-export function chartData(tree: SearchTree): {
-  points: IChartPoint[];
-  bestSoFar: Array<{ step: number; metric: number }>;
-} {
-  const lower = tree.lowerIsBetter ?? inferDirection(tree);
-  const good = tree
-    .nodes()
-    .filter(isGood)
-    .sort((a, b) => a.step - b.step);
-  const points: IChartPoint[] = [];
-  const bestSoFar: Array<{ step: number; metric: number }> = [];
-  let best: number | null = null;
-  for (const node of good) {
-    const metric = node.metric!;
-    if (best === null || better(metric, best, lower)) {
-      best = metric;
-    }
-    points.push({
-      id: node.id,
-      step: node.step,
-      metric,
-      best: node.id === tree.bestId
-    });
-    bestSoFar.push({ step: node.step, metric: best });
-  }
-  return { points, bestSoFar };
-}
-
-function inferDirection(tree: SearchTree): boolean {
-  for (const node of tree.nodes()) {
-    if (typeof node.lower_is_better === 'boolean') {
-      return node.lower_is_better;
-    }
-  }
-  return false;
 }

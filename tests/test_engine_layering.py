@@ -77,6 +77,27 @@ def test_no_import_circles_in_aide_jupyter() -> None:
         raise AssertionError(f"import circle: {' -> '.join(exc.args[1])}") from None
 
 
+# The house's layers (docs/architecture.md): a package imports only packages of lower layers, and
+# the adapters of the middle layer know the engine, not each other. The package root (the version)
+# may be imported from anywhere.
+LAYERS = (("search",), ("coders", "executors", "journal"), ("server", "magic", "cli"))
+
+
+def test_each_layer_imports_only_the_layers_below() -> None:
+    layer_of = {package: rank for rank, names in enumerate(LAYERS) for package in names}
+    wrong = set()
+    for module, targets in import_graph().items():
+        package = module.split(".")[1] if "." in module else ""
+        for target in targets:
+            other = target.split(".")[1] if "." in target else ""
+            if package not in layer_of or other in ("", package):
+                continue
+            if other not in layer_of or layer_of[other] >= layer_of[package]:
+                wrong.add(f"{module} imports {target}")
+    assert not wrong, f"imports against the layers: {sorted(wrong)}"
+    assert set(layer_of) | {"_version"} >= {m.split(".")[1] for m in import_graph() if "." in m}
+
+
 def test_search_imports_nothing_from_the_coders() -> None:
     wrong = {
         f"{module} imports {target}"

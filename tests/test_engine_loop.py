@@ -229,3 +229,27 @@ async def test_a_relative_run_dir_reaches_the_executor_as_an_absolute_workdir(
         workdir = Path(request.workdir)
         assert workdir.is_absolute() and workdir.is_dir()
         assert workdir.parent == tmp_path / "runs" / "s1" / "nodes"
+
+
+async def test_parallel_never_expands_the_same_node_twice_at_once(tmp_path: Path) -> None:
+    in_flight: dict[str, str | None] = {}
+    overlaps: list[str] = []
+    loop: SearchLoop
+
+    async def run(request):  # type: ignore[no-untyped-def]
+        parent = loop.journal.get(request.node_id).parent_id
+        if parent is not None and parent in in_flight.values():
+            overlaps.append(parent)
+        in_flight[request.node_id] = parent
+        await asyncio.sleep(0.05)
+        del in_flight[request.node_id]
+        return ExecResult("validation_metric: 0.5\n")
+
+    executor = FakeExecutor()
+    executor.run = run  # type: ignore[method-assign]
+    # greedy improves the one best node every time it can: the slots beside it must go elsewhere
+    loop = _loop(tmp_path, executor=executor, steps=14, parallel=3, num_drafts=1, debug_prob=0.0)
+    await loop.run()
+    assert len(loop.journal) == 14 and not overlaps
+    parents = [n.parent_id for n in loop.journal if n.stage == "improve"]
+    assert parents, "the best node was improved at all"

@@ -137,6 +137,25 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
     assert "IPKernelApp" not in resumed.stderr
 
 
+def test_run_with_parallel_and_a_worker_uses_two_kernels(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    rng = np.random.default_rng(1)
+    frame = pd.DataFrame({"a": rng.normal(size=120), "b": rng.normal(size=120)})
+    frame["y"] = frame.a - frame.b
+    frame.to_csv(data / "train.csv", index=False)
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    cmd = [sys.executable, "-m", "aide_jupyter.cli", "run", "--goal", "predict y; metric RMSE"]
+    cmd += ["--data-dir", str(data), "--target", "y", "--steps", "6", "--parallel", "2"]
+    cmd += ["--workers", "1", "--out", str(tmp_path / "runs")]
+    done = subprocess.run(cmd, cwd=tmp_path, env=env, text=True, capture_output=True, timeout=240)
+    assert done.returncode == 0, done.stderr
+    info, journal = load_journal(next((tmp_path / "runs").glob("*/journal.ipynb")))
+    assert info.config["parallel"] == 2 and info.config["workers"] == 1
+    kernels = {n.kernel_id for n in journal.nodes}
+    assert len(journal) == 6 and len(kernels) == 2 and None not in kernels
+
+
 def test_run_checks_the_target_against_the_data_up_front(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
     data = tmp_path / "data"
     data.mkdir()

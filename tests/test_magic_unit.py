@@ -80,7 +80,7 @@ def test_parse_all_options() -> None:
     cmd = parse(
         "optimize --data train,test --data-dir data --target price --metric rmse "
         "--lower-is-better --steps 7 --time 1h30m --node-timeout 90s --parallel 2 "
-        '--policy mcts --model builtin "predict the price"'
+        '--workers 3 --policy mcts --model builtin "predict the price"'
     )
     args = cmd.optimize
     assert args is not None
@@ -95,9 +95,17 @@ def test_parse_all_options() -> None:
         "time_limit_s": 5400.0,
         "node_timeout_s": 90.0,
         "parallel": 2,
+        "workers": 3,
         "policy": "mcts",
         "model": "builtin",
     }
+
+
+def test_workers_must_be_a_count() -> None:
+    with pytest.raises(UsageError, match="--workers: must be 0 or more"):
+        parse('optimize --workers -1 "g"')
+    with pytest.raises(UsageError, match="--workers: 'two' is not a whole number"):
+        parse('optimize --workers two "g"')
 
 
 def test_goal_may_come_before_options_and_cell_body_is_goal_or_eval() -> None:
@@ -191,7 +199,7 @@ def test_help_documents_everything(
     out, _, _ = aide(shell, capsys, "help")
     for word in (
         "--data", "--data-dir", "--target", "--metric", "--lower-is-better", "--higher-is-better",
-        "--steps", "--time", "--node-timeout", "--parallel", "--policy", "--model", "status",
+        "--steps", "--time", "--node-timeout", "--parallel", "--workers", "--policy", "--model", "status",
         "stop", "pause", "resume", "best", "promote NODE", "list", "AIDE_SERVER_URL",
         "OPENAI_API_KEY",
     ):  # fmt: skip

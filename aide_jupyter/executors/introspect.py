@@ -9,6 +9,7 @@ data, runs in the kernel itself.
 
 from __future__ import annotations
 
+import ast
 import uuid
 from typing import Any
 
@@ -115,3 +116,35 @@ class KernelIntrospection:
         why = raw.get("detail") or raw.get("exit_cause")
         self._installed_preview = None if raw.get("exit_cause") == "error" else module
         return f"(no data overview: its child process ended early: {why})"
+
+    # ----- small kernel calls (worker snapshots, data_dir on a remote host)
+    async def evaluate(self, expression: str, timeout: float | None = None) -> str:
+        """text/plain of `expression` in the kernel, binding nothing; RuntimeError on failure."""
+        await self.start()
+        reply = await self._execute("", {"r": expression}, timeout)
+        content = reply.get("content", {}).get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+        return str(content["data"]["text/plain"])
+
+    async def execute(self, code: str, timeout: float | None = None) -> None:
+        """Run `code` silently in the kernel (for kernels of our own, e.g. workers)."""
+        await self.start()
+        reply = await self._execute(code, None, timeout)
+        content = reply.get("content", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"{content.get('ename', 'error')}: {content.get('evalue', '')}")
+
+    async def resolve_dir(self, path: str) -> str:
+        """`path` as an absolute folder on the kernel's host (relative to the kernel's working
+        directory); raises ValueError naming it when there is no such folder there."""
+        await self.start()
+        expr = f"(lambda os, p: [os.path.abspath(p), os.path.isdir(p)])(__import__('os'), {path!r})"
+        reply = await self._execute("", {"r": expr})
+        content = reply.get("content", {}).get("user_expressions", {}).get("r", {})
+        if content.get("status") != "ok":
+            raise RuntimeError(f"could not check data_dir in the kernel: {content.get('evalue')}")
+        absolute, is_dir = ast.literal_eval(content["data"]["text/plain"])
+        if not is_dir:
+            raise ValueError(f"data_dir: no folder {absolute!r} on the kernel's host")
+        return str(absolute)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from aide_jupyter.executors import protocol
+from aide_jupyter.executors import artifacts, protocol
 from aide_jupyter.executors.holdout_client import HoldoutClient
 from aide_jupyter.executors.introspect import KernelIntrospection
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
@@ -54,6 +54,8 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         env_allow: list[str] | tuple[str, ...] = (),
         env_drop: list[str] | tuple[str, ...] = (),
         secrets: Callable[[], list[str]] | None = None,
+        remote_workdirs: bool = False,
+        artifact_max_bytes: int = 2_000_000,
     ) -> None:
         if mode not in ("auto", "fork", "spawn"):
             raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
@@ -71,6 +73,10 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         self.request_timeout_s = request_timeout_s
         self.poll_interval_s = poll_interval_s
         self.lost_after_s = lost_after_s
+        # a kernel on another host (behind a gateway): nodes run in a temp folder there and
+        # their small files come back with the result (runner part `remote`, `artifacts.land`)
+        self.remote_workdirs = remote_workdirs
+        self.artifact_max_bytes = int(artifact_max_bytes)
         self._runner_parts = protocol.runner_parts()
         self._runner_name = protocol.module_name("_aide_runner", protocol.runner_source())
         self._preview_src = preview_source
@@ -96,6 +102,7 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         self._mode_used: str | None = None  # what the runner chose for `mode` in this kernel
         self._seqs: dict[str, int] = {}  # node_id -> seq of nodes in flight
         self._cancel_wanted: set[str] = set()
+        self._launching: set[str] = set()  # launch sent, seq not known yet
 
     # ------------------------------------------------------------------ connection
     async def start(self) -> None:
@@ -221,6 +228,9 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
             if attempt == 0 and "KeyError" in error and self._runner_name in error:
                 await self._ensure_runner(force=True)
                 continue
+            if "UnknownSubshellError" in error:  # a restarted kernel has none of our subshells
+                self._lost("the kernel restarted (our subshell is gone)")
+                raise ExecutorLost("the kernel restarted while the node ran")
             raise RuntimeError(f"runner call {op} failed: {error}")
         raise AssertionError("unreachable")
 
@@ -251,6 +261,8 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
             await self._ensure_runner()
             request = await self._ensure_harness(request)
             raw = await self._launch_and_wait(self._spec(request), request.timeout_s)
+        if self.remote_workdirs:
+            raw = artifacts.land(dict(raw), request.workdir)
         return result_from_runner(raw, self._secrets() if self._secrets else None)
 
     async def _launch_and_wait(self, spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
@@ -266,7 +278,11 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
                 "detail": "cancelled before it started",
                 "output": "",
             }
-        answer = await self._call("launch", spec=spec, forget=forget)
+        self._launching.add(node_id)
+        try:
+            answer = await self._call("launch", spec=spec, forget=forget)
+        finally:
+            self._launching.discard(node_id)
         seq = int(answer["seq"])
         self._mode_used = answer.get("mode", self._mode_used)
         if answer["instance"] != self._instance:
@@ -297,13 +313,25 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         seqs = [self._seqs[n] for n in wanted if n in self._seqs]
         if seqs and self._instance is not None:
             await self._call("cancel", timeout=10.0, seqs=seqs)
-        return [n for n in wanted if n in self._seqs]
+        return [n for n in wanted if n in self._seqs or n in self._launching]
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
+        spec = self._base_spec(request)
+        if self.remote_workdirs:
+            spec["remote"] = {"max_bytes": self.artifact_max_bytes}
+        return spec
+
+    def _sharing(self, request: ExecRequest) -> int:
+        """Nodes that share the host's CPU threads with this one."""
+        if request.concurrency is None:
+            return self.parallel
+        return max(1, min(self.parallel, request.concurrency))
+
+    def _base_spec(self, request: ExecRequest) -> dict[str, Any]:
         return launch_spec(
             request,
             mode=self.mode,
-            threads=self.threads_per_node or max(1, self._cpus // self.parallel),
+            threads=self.threads_per_node or max(1, self._cpus // self._sharing(request)),
             memory_limit_mb=self.memory_limit_mb,
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,

@@ -54,6 +54,7 @@ class OptimizeArgs:
     time_limit_s: float | None = None
     node_timeout_s: float | None = None
     parallel: int | None = None
+    workers: int | None = None
     policy: str | None = None
     model: str | None = None
     holdout: float | None = None
@@ -72,6 +73,7 @@ class OptimizeArgs:
             "time_limit_s",
             "node_timeout_s",
             "parallel",
+            "workers",
             "policy",
             "model",
             "holdout",
@@ -120,6 +122,16 @@ def _positive_int(text: str, option: str) -> int:
     return value
 
 
+def _non_negative_int(text: str, option: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"{option}: must be 0 or more, got {value}")
+    return value
+
+
 def _optimize_parser() -> _Parser:
     parser = _Parser(prog="%aide optimize", add_help=False, allow_abbrev=False)
     parser.add_argument("goal", nargs="*")
@@ -131,7 +143,15 @@ def _optimize_parser() -> _Parser:
     direction = parser.add_mutually_exclusive_group()
     direction.add_argument("--lower-is-better", dest="lower", action="store_true", default=None)
     direction.add_argument("--higher-is-better", dest="lower", action="store_false")
-    for name in ("--steps", "--time", "--node-timeout", "--parallel", "--policy", "--model"):
+    for name in (
+        "--steps",
+        "--time",
+        "--node-timeout",
+        "--parallel",
+        "--workers",
+        "--policy",
+        "--model",
+    ):
         parser.add_argument(name, default=None)
     parser.add_argument("--holdout", default=None)
     return parser
@@ -226,6 +246,8 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
         args.steps = _positive_int(ns.steps, "--steps")
     if ns.parallel is not None:
         args.parallel = _positive_int(ns.parallel, "--parallel")
+    if ns.workers is not None:
+        args.workers = _non_negative_int(ns.workers, "--workers")
     if ns.time is not None:
         args.time_limit_s = parse_duration(ns.time, "--time")
     if ns.node_timeout is not None:

@@ -57,6 +57,7 @@ Options of optimize:
   --time 30m              wall-clock budget: 90s, 30m, 1.5h, 1h30m
   --node-timeout 5m       limit of one node (default 10m)
   --parallel K            nodes run at once (default 1)
+  --workers N             N extra kernels of this kernel's kernelspec share the nodes (server)
   --policy NAME           greedy (AIDE's, default) or mcts
   --model NAME            builtin (offline baseline, no key) or an LLM model name for the
                           OpenAI-compatible endpoint (needs OPENAI_API_KEY / OPENAI_BASE_URL)
@@ -227,6 +228,11 @@ class AideMagics(Magics):
 
         from .local import LocalSearch, new_search_id, run_root
 
+        if args.workers:
+            raise UsageError(
+                f"--workers needs the aide-jupyter server extension ({why}); drop --workers to "
+                "search in this kernel alone"
+            )
         ns = self.shell.user_ns
         model = local_model(args.model, os.environ)
         settings = {

@@ -39,6 +39,8 @@ class SearchConfig:
     max_debug_depth: int = 3
     seed: int | None = None
     parallel: int = 1
+    # extra kernels of the same kernelspec the server starts for this search (scale-out)
+    workers: int = 0
     model: str = "builtin"
     feedback_model: str | None = None
     memory_limit_mb: int | None = None
@@ -73,6 +75,7 @@ class SearchConfig:
         _int(self, "max_debug_depth", 0, 100)
         _int(self, "seed", None, None, optional=True)
         _int(self, "parallel", 1, 64)
+        _int(self, "workers", 0, 64)
         if not isinstance(self.model, str) or not self.model.strip():
             raise ConfigError("model", "must be a non-empty model name ('builtin' or an LLM)")
         if self.feedback_model is not None and (

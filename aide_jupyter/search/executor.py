@@ -20,6 +20,9 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
+    # nodes its search runs at once: the executor splits the host's CPU threads by it
+    # (None: by the executor's own `parallel`)
+    concurrency: int | None = None
     # The holdout harness (see docs/executor.md): the engine sets {"key": <the split's key>};
     # a kernel executor adds "module" (the sys.modules name of the shipped harness), and the
     # runner calls its hooks around the node's code.
@@ -47,6 +50,7 @@ class ExecResult:
     detail: str | None = None
     # With a holdout: {metric, metric_name, rows, via} or {error} from the kernel's harness.
     harness: dict[str, Any] | None = None
+    kernel_id: str | None = None  # the kernel that ran it, when an executor spans several
 
     @property
     def ok(self) -> bool:

@@ -73,6 +73,7 @@ class Node:
     cost_usd: float | None = 0.0  # None: unknown (a model without a price answered)
     created: float = field(default_factory=time.time)
     finished: float | None = None
+    kernel_id: str | None = None  # the kernel it ran on (a worker kernel or the user's)
 
     @property
     def cells(self) -> list[str]:

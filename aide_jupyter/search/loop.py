@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import random
 import time
 import uuid
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 _POLL_S = 0.25
 _LOST_GRACE_S = 5.0
+_BUSY_RETRIES = 4  # policy picks tried before a busy parent gives way to a draft
 
 
 class SearchLoop(NodeSteps):
@@ -290,8 +292,27 @@ class SearchLoop(NodeSteps):
                 return node
         if self._forks_only or len(self.journal) >= self.config.steps:
             return None
+        busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
         action = self.policy.select(self.journal, self.rng)
-        return self._new_node(action.stage, action.parent_id)
+        for _ in range(_BUSY_RETRIES):
+            if action.parent_id not in busy:
+                return self._new_node(action.stage, action.parent_id)
+            if action.stage == "improve":  # the best is being improved: improve the next best
+                other = self._best_idle(busy)
+                if other is not None:
+                    return self._new_node("improve", other.id)
+            action = self.policy.select(self.journal, self.rng)
+        # never expand a node twice at once (parallel > 1): a fresh draft takes the slot
+        return self._new_node("draft", None)
+
+    def _best_idle(self, busy: set[str | None]) -> Node | None:
+        """The best good node without a child in flight."""
+        lower = bool(self.journal.lower_is_better)
+        good = [n for n in self.journal.nodes if n.is_good and n.id not in busy]
+        good = [n for n in good if n.metric is not None and not math.isnan(n.metric)]
+        if not good:
+            return None
+        return min(good, key=lambda n: n.metric if lower else -n.metric)  # type: ignore[operator]
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]

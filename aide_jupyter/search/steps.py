@@ -94,6 +94,7 @@ class NodeSteps:
             timeout_s=self._node_timeout(),
             memory_limit_mb=self.config.memory_limit_mb,
             data_names=list(self.info.data),
+            concurrency=self.config.parallel,
             harness={"key": self.info.holdout["key"]} if self.info.holdout else None,
         )
         try:
@@ -227,6 +228,7 @@ class NodeSteps:
         node.exc_traceback = result.exc_traceback
         node.exec_time_s = result.exec_time_s
         node.peak_mem_mb = result.peak_mem_mb
+        node.kernel_id = result.kernel_id
 
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in

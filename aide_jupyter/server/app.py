@@ -15,9 +15,10 @@ from ..coders.openai import price_of
 from ..executors.runner.common import MIN_SECRET_LEN, secret_values
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
-from .kernels import KernelPool
+from .kernels import KernelPool, is_gateway_manager
 from .manager import SearchManager
 from .routes import HANDLERS
+from .workers import WorkerKernels
 
 POLICY_PARAMS = ("num_drafts", "debug_prob", "max_debug_depth", "uct_c", "mcts_max_children")
 
@@ -93,12 +94,30 @@ class AideExtension(ExtensionApp):
     node_timeout_s = Float(600.0, config=True, help="Wall-clock limit of one node, in seconds.")
     parallel = Int(1, config=True, help="Nodes run at once per search (default 1).")
     max_parallel = Int(8, config=True, help="Largest `parallel` a client may ask for.")
-    kernel_parallel = Int(
-        1,
+    max_workers = Int(
+        4,
         config=True,
         help=(
-            "Nodes executing at once on one kernel's host, across all its searches (coding and "
-            "review still overlap). Kept at 1 until concurrent forked nodes are reliable."
+            "Largest `workers` a client may ask for: extra kernels of the same kernelspec a "
+            "search starts (through the kernel manager, local or gateway) and spreads nodes over."
+        ),
+    )
+    kernel_parallel = Int(
+        0,
+        config=True,
+        help=(
+            "Nodes executing at once on one kernel's host, across all its searches. 0: no cap "
+            "beyond each search's `parallel` (at most max_parallel per kernel). CPU threads "
+            "(BLAS/OpenMP) are split between a search's parallel nodes."
+        ),
+    )
+    remote_artifact_max_mb = Float(
+        2.0,
+        config=True,
+        help=(
+            "Kernels behind a gateway: nodes run in a temporary folder on the kernel's host; the "
+            "files a node writes there (submission.csv first, then smaller files first) come back "
+            "with its result up to this many MB in all and land in the local run folder."
         ),
     )
     memory_limit_mb = Int(0, config=True, help="Address-space limit per node in MB; 0: none.")
@@ -251,7 +270,9 @@ class AideExtension(ExtensionApp):
         km = self.serverapp.kernel_manager
         pool = KernelPool(
             lambda kernel_id: km.get_kernel(kernel_id).get_connection_info(),
-            parallel=self.kernel_parallel,
+            remote=is_gateway_manager(km),
+            artifact_max_bytes=int(self.remote_artifact_max_mb * 1024 * 1024),
+            parallel=self.kernel_parallel or self.max_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,
             env_allow=[n for n in self.node_env_allow if n != self.api_key_env],
@@ -265,6 +286,7 @@ class AideExtension(ExtensionApp):
             pool,
             EventSink(event_logger),
             lambda kernel_id: kernel_id in km,
+            WorkerKernels(km, pool),
         )
         if event_logger is not None:
             event_logger.add_listener(

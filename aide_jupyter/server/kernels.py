@@ -14,7 +14,9 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from aide_jupyter.executors.gateway import GatewayTransport, gateway_host
 from aide_jupyter.executors.kernel import KernelExecutor
+from aide_jupyter.executors.transport import KernelTransport, ZmqTransport
 
 log = logging.getLogger(__name__)
 
@@ -23,13 +25,26 @@ log = logging.getLogger(__name__)
 REQUEST_TIMEOUT_S = 3600.0
 
 
+def is_gateway_manager(kernel_manager: Any) -> bool:
+    """Whether the server's kernels live behind `--GatewayClient.url` (by the manager's class)."""
+    from jupyter_server.gateway.managers import GatewayMappingKernelManager
+
+    return isinstance(kernel_manager, GatewayMappingKernelManager)
+
+
 class KernelPool:
-    """Executors by kernel id, made on demand from the kernel manager's connection info."""
+    """Executors by kernel id, made on demand.
+
+    Local kernels are reached over ZMQ from the kernel manager's connection info; with a gateway
+    (`remote=True`) over the gateway's websocket, never through connection files.
+    """
 
     def __init__(
         self,
         connection_info: Callable[[str], dict[str, Any]],
         *,
+        remote: bool = False,
+        artifact_max_bytes: int = 2_000_000,
         parallel: int,
         memory_limit_mb: int | None,
         mode: str = "auto",
@@ -38,6 +53,8 @@ class KernelPool:
         secrets: Callable[[], list[str]] | None = None,
     ) -> None:
         self._connection_info = connection_info
+        self.remote = remote
+        self.artifact_max_bytes = artifact_max_bytes
         self.parallel = parallel
         self.memory_limit_mb = memory_limit_mb
         self.mode = mode
@@ -50,17 +67,28 @@ class KernelPool:
         executor = self._executors.get(kernel_id)
         if executor is None:
             executor = KernelExecutor(
-                self._connection_info(kernel_id),
+                transport=self._transport(kernel_id),
                 parallel=self.parallel,
                 memory_limit_mb=self.memory_limit_mb,
                 mode=self.mode,
                 request_timeout_s=REQUEST_TIMEOUT_S,
+                remote_workdirs=self.remote,
+                artifact_max_bytes=self.artifact_max_bytes,
                 env_allow=self.env_allow,
                 env_drop=self.env_drop,
                 secrets=self.secrets,
             )
             self._executors[kernel_id] = executor
         return executor
+
+    def _transport(self, kernel_id: str) -> KernelTransport:
+        if self.remote:
+            return GatewayTransport(kernel_id)
+        return ZmqTransport(self._connection_info(kernel_id))
+
+    def host(self) -> str | None:
+        """Where this pool's kernels run, when not on this server's host."""
+        return gateway_host() if self.remote else None
 
     async def discard(self, kernel_id: str) -> None:
         """The kernel is gone: close its client (running nodes raise ExecutorLost)."""

@@ -32,6 +32,7 @@ from .kernels import KernelPool
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
+from .workers import WorkerKernels
 
 log = logging.getLogger(__name__)
 
@@ -54,8 +55,10 @@ class SearchManager:
         pool: KernelPool,
         events: EventSink,
         kernel_exists: Callable[[str], bool],
+        workers: WorkerKernels | None = None,
     ) -> None:
         self.root = root.resolve()
+        self.workers = workers
         self.settings = settings
         self.pool = pool
         self.events = events
@@ -114,7 +117,15 @@ class SearchManager:
         self._need_kernel(req.kernel_id)
         overrides: dict[str, Any] = {
             k: getattr(req, k)
-            for k in ("steps", "time_limit_s", "node_timeout_s", "parallel", "policy", "model")
+            for k in (
+                "steps",
+                "time_limit_s",
+                "node_timeout_s",
+                "parallel",
+                "workers",
+                "policy",
+                "model",
+            )
             if getattr(req, k) is not None
         }
         if req.lower_is_better is not None:
@@ -142,6 +153,7 @@ class SearchManager:
             holdout=req.holdout,
         )
         rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        rec.host = self.pool.host()
         rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
@@ -316,6 +328,7 @@ class SearchManager:
                 return
             executor = self.pool.get(kernel_id)
             loop.executor = executor
+            rec.host = self.pool.host()
             if not rec.prepared:
                 rec.preparing = True
                 try:
@@ -333,6 +346,13 @@ class SearchManager:
                 finally:
                     rec.preparing = False
                 rec.prepared = True
+            if rec.config.workers and self.workers is not None:
+                try:
+                    loop.executor = await self.workers.start(rec, executor)
+                except Exception as exc:
+                    log.exception("aide: could not start the workers of search %s", rec.id)
+                    self._set_status(rec, "failed", f"could not start worker kernels: {exc}")
+                    return
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
                 await loop.run(return_to=rec.return_to)
@@ -341,6 +361,8 @@ class SearchManager:
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
                     self._set_status(rec, rec.halt[0], f"{rec.halt[1]} ({reason})", rec.halt[2])
         finally:
+            if self.workers is not None:
+                await self.workers.stop(rec)
             rec.mark_idle()
             rec.writer.flush()
 
@@ -348,6 +370,8 @@ class SearchManager:
         """Describe the data and the environment in the kernel (waits behind a running cell)."""
         assert rec.loop is not None
         cap = rec.config.overview_max_chars
+        if self.pool.remote and rec.info.data_dir:  # a path on the kernel's host: check it there
+            rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
         split = await rec.loop.prepare_holdout()  # first: nodes and prompts see training rows only
         if rec.info.data:
             rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)

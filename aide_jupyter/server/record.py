@@ -6,6 +6,7 @@ import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from aide_jupyter.journal import JournalWriter
 from aide_jupyter.search.config import SearchConfig
@@ -30,6 +31,9 @@ class SearchRecord:
     preparing: bool = False
     prepared: bool = False
     halt: tuple[str, str, str | None] | None = None  # status, reason, pause cause of stop/pause
+    host: str | None = None  # where its kernel runs, when not here (a gateway's host)
+    workers: list[dict[str, Any]] = field(default_factory=list)  # {kernel_id, host?, running}
+    spread: Any = None  # the SpreadExecutor while its workers run
     return_to: tuple[str, str, str | None] | None = None  # a forks-only run ends in this state
     endpoint: str | None = None  # the LLM's base URL, for summaries (None: builtin or not loaded)
     _run_started: float | None = field(default=None, repr=False)

@@ -1,4 +1,9 @@
-"""Thin authenticated REST handlers: parse, call the manager, answer JSON (docs/rest-api.md)."""
+"""Thin authenticated REST handlers: parse, call the manager, answer JSON (docs/rest-api.md).
+
+Every verb is authorized on the `aide` resource (docs/security.md): `read` to look, `write` to
+stop, pause or delete, `execute` for whatever runs code in a kernel (start, resume, fork, and the
+variables listing, which asks the kernel about its data); those also need `execute` on `kernels`.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,7 @@ import json
 from typing import TYPE_CHECKING, Any, Protocol
 
 import tornado
+from jupyter_server.auth.decorator import authorized
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.extension.handler import ExtensionHandlerMixin
 
@@ -36,6 +42,8 @@ class AideSettings(Protocol):
 
 class AideHandler(ExtensionHandlerMixin, APIHandler):
     """Base handler: errors are JSON `{error, message}` (plus `field` for bad input)."""
+
+    auth_resource = "aide"
 
     @property
     def aide(self) -> AideSettings:
@@ -72,6 +80,7 @@ class HealthHandler(AideHandler):
     """Is the server part here, which version, which coders can run."""
 
     @tornado.web.authenticated
+    @authorized("read")
     def get(self) -> None:
         self.answer(
             {
@@ -85,11 +94,14 @@ class HealthHandler(AideHandler):
 
 class SearchesHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("read")
     def get(self) -> None:
         """All searches, newest first."""
         self.answer({"searches": self.manager.summaries()})
 
     @tornado.web.authenticated
+    @authorized("execute")
+    @authorized("execute", resource="kernels")
     def post(self) -> None:
         """Start a search; answers at once (the kernel may be busy running the caller's cell)."""
         req = parse_create(
@@ -98,6 +110,8 @@ class SearchesHandler(AideHandler):
             max_steps=self.aide.max_steps,
             max_parallel=self.aide.max_parallel,
             models=self.aide.check_model,
+            max_workers=self.aide.max_workers,
+            remote_kernels=self.manager.pool.remote,
         )
         rec = self.manager.create(req)
         self.answer(self.manager.detail(rec.id) | {"nodes": []}, 201)
@@ -105,11 +119,13 @@ class SearchesHandler(AideHandler):
 
 class SearchHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("read")
     def get(self, search_id: str) -> None:
         """Summary plus every node's summary (no code, no output)."""
         self.answer(self.manager.detail(search_id))
 
     @tornado.web.authenticated
+    @authorized("write")
     async def delete(self, search_id: str) -> None:
         """Stop and forget the search; its run folder stays on disk."""
         await self.manager.delete(search_id)
@@ -119,6 +135,7 @@ class SearchHandler(AideHandler):
 
 class NodeHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("read")
     def get(self, search_id: str, node_id: str) -> None:
         """The whole node: code, cells, output, analysis and the parent's code."""
         self.answer(self.manager.node(search_id, node_id))
@@ -126,6 +143,7 @@ class NodeHandler(AideHandler):
 
 class StopHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("write")
     def post(self, search_id: str) -> None:
         """No new nodes start; running ones end at once (`{"finish_running": true}`: they
         finish), then the search is `stopped`."""
@@ -135,6 +153,7 @@ class StopHandler(AideHandler):
 
 class PauseHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("write")
     def post(self, search_id: str) -> None:
         """Like stop, but `paused` (resume continues it)."""
         finish = _finish_running(self.body("finish_running"))
@@ -143,6 +162,8 @@ class PauseHandler(AideHandler):
 
 class ResumeHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("execute")
+    @authorized("execute", resource="kernels")
     def post(self, search_id: str) -> None:
         """Continue from the journal, on the search's kernel or on `kernel_id`."""
         kernel_id = self.body("kernel_id").get("kernel_id")
@@ -153,6 +174,8 @@ class ResumeHandler(AideHandler):
 
 class ForkHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("execute")
+    @authorized("execute", resource="kernels")
     def post(self, search_id: str, node_id: str) -> None:
         """Queue a child of the node: the user's `code` as is, or the coder with `instruction`."""
         data = self.body("instruction", "code")
@@ -172,6 +195,8 @@ class ForkHandler(AideHandler):
 
 class VariablesHandler(AideHandler):
     @tornado.web.authenticated
+    @authorized("execute")
+    @authorized("execute", resource="kernels")
     async def get(self, kernel_id: str) -> None:
         """Data-like variables of the kernel, for the panel's form (asks the kernel; short wait)."""
         if not self.manager.kernel_exists(kernel_id):

@@ -80,6 +80,10 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "data_dir": relative(rec.root, info.data_dir),
         "target": info.target,
         "kernel_id": rec.kernel_id,
+        "host": rec.host,
+        "workers": rec.spread.summary()
+        if rec.spread is not None
+        else [dict(w) for w in rec.workers],
         "notebook_path": rec.notebook_path,
         "coder": coder_kind(config.model),
         "model": config.model,

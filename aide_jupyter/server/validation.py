@@ -37,6 +37,7 @@ CREATE_FIELDS = (
     "time_limit_s",
     "node_timeout_s",
     "parallel",
+    "workers",
     "policy",
     "model",
     "holdout",
@@ -62,6 +63,7 @@ class CreateRequest:
     time_limit_s: float | None = None
     node_timeout_s: float | None = None
     parallel: int | None = None
+    workers: int | None = None
     policy: str | None = None
     model: str | None = None
     holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
@@ -134,9 +136,19 @@ def _seconds(data: dict[str, Any], name: str, hi: float) -> float | None:
 
 
 def parse_create(
-    data: dict[str, Any], *, root: Path, max_steps: int, max_parallel: int, models: ModelCheck
+    data: dict[str, Any],
+    *,
+    root: Path,
+    max_steps: int,
+    max_parallel: int,
+    models: ModelCheck,
+    max_workers: int = 4,
+    remote_kernels: bool = False,
 ) -> CreateRequest:
-    """Check every field of a create body; raise BadRequest naming the first bad one."""
+    """Check every field of a create body; raise BadRequest naming the first bad one.
+
+    With `remote_kernels` (a gateway), `data_dir` is a path on the kernel's host: it is kept as
+    given and checked in the kernel before the search runs."""
     kernel_id = data.get("kernel_id")
     if not isinstance(kernel_id, str) or not kernel_id.strip():
         raise BadRequest("kernel_id", "is required (the id of a running kernel)")
@@ -160,7 +172,9 @@ def parse_create(
             raise BadRequest("data", "must be a list of variable names in the kernel")
         req.data = list(dict.fromkeys(names))
     data_dir = _text(data, "data_dir", limit=4096)
-    if data_dir:
+    if data_dir and remote_kernels:
+        req.data_dir = Path(data_dir)
+    elif data_dir:
         # Relative to the notebook's folder: that is the kernel's working directory, where the
         # magic checked the path and where the user sees it.
         req.data_dir = confined(root, data_dir, "data_dir", base=req.notebook_dir)
@@ -176,6 +190,7 @@ def parse_create(
     req.time_limit_s = _seconds(data, "time_limit_s", 30 * 86400)
     req.node_timeout_s = _seconds(data, "node_timeout_s", 86400)
     req.parallel = _int(data, "parallel", 1, max_parallel)
+    req.workers = _int(data, "workers", 0, max_workers)
     policy = _text(data, "policy", limit=100)
     if policy is not None and policy not in POLICIES:
         raise BadRequest("policy", f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")

@@ -2,7 +2,8 @@
  * Tree building and live-event application, without the DOM.
  */
 import { INodeSummary } from '../tokens';
-import { chartData, displayState, mergeNode, SearchTree } from '../tree';
+import { chartData } from '../chart';
+import { displayState, mergeNode, SearchTree } from '../tree';
 
 function node(
   id: string,

@@ -2,7 +2,7 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { AideModel } from '../model';
-import { chartData } from '../tree';
+import { chartData } from '../chart';
 import { formatMetric, useSignals } from './hooks';
 
 const W = 300;

@@ -30,6 +30,8 @@ export function NewSearchForm(props: {
   const [target, setTarget] = React.useState('');
   const [steps, setSteps] = React.useState(props.defaults.steps);
   const [llm, setLlm] = React.useState(props.defaults.model);
+  const [holdout, setHoldout] = React.useState('');
+  const [workers, setWorkers] = React.useState(0);
   const [busy, setBusy] = React.useState(false);
   const [error, setError] = React.useState<string | null>(null);
 
@@ -78,7 +80,9 @@ export function NewSearchForm(props: {
         data: data.length ? data : undefined,
         target: target.trim() || undefined,
         steps,
-        model: llm || undefined
+        workers: workers || undefined,
+        model: llm || undefined,
+        holdout: holdout ? parseFloat(holdout) : undefined
       });
       props.onDone();
     } catch (err) {
@@ -161,6 +165,22 @@ export function NewSearchForm(props: {
             }
           />
         </label>
+        <label
+          title={trans.__('Extra kernels like this one that share the nodes')}
+        >
+          {trans.__('Workers')}
+          <input
+            className="jp-mod-styled"
+            name="workers"
+            type="number"
+            min={0}
+            max={64}
+            value={workers}
+            onChange={e =>
+              setWorkers(Math.max(0, parseInt(e.target.value || '0', 10)))
+            }
+          />
+        </label>
         <label>
           {trans.__('Model')}
           <input
@@ -176,6 +196,25 @@ export function NewSearchForm(props: {
           />
         </label>
       </div>
+      <label title={trans.__('Trusted scores')}>
+        {trans.__('Holdout')}
+        <input
+          className="jp-mod-styled"
+          name="holdout"
+          type="number"
+          min={0.05}
+          max={0.5}
+          step={0.05}
+          value={holdout}
+          placeholder={trans.__('off, or e.g. 0.2')}
+          onChange={e => setHoldout(e.target.value)}
+        />
+        <span className="jp-aide-muted">
+          {trans.__(
+            'Share of the rows no solution sees; every node is scored on them by the kernel (needs a target).'
+          )}
+        </span>
+      </label>
       {error ? (
         <div className="jp-aide-error" role="alert">
           {error}

@@ -193,8 +193,38 @@ export function NodeDetail(props: {
         <dt>{trans.__('Metric')}</dt>
         <dd className="jp-aide-detail-metric">
           {formatMetric(summary.metric)}
-          {summary.metric_source ? ` (${summary.metric_source})` : ''}
+          {summary.metric_source === 'harness'
+            ? ` (${trans.__('holdout')})`
+            : summary.metric_source
+              ? ` (${summary.metric_source})`
+              : ''}
         </dd>
+        {summary.metric_source === 'harness' ||
+        summary.holdout_error ||
+        summary.reported_metric !== undefined ? (
+          <>
+            <dt>{trans.__('Reported')}</dt>
+            <dd className="jp-aide-detail-reported">
+              {formatMetric(summary.reported_metric ?? null)}
+              {summary.metric_flag ? (
+                <span
+                  className="jp-aide-flag"
+                  role="note"
+                  title={summary.metric_flag}
+                >
+                  {' ⚠ '}
+                  {trans.__('far better than its holdout score')}
+                </span>
+              ) : null}
+            </dd>
+          </>
+        ) : null}
+        {summary.holdout_error ? (
+          <>
+            <dt>{trans.__('Holdout')}</dt>
+            <dd className="jp-aide-error">{summary.holdout_error}</dd>
+          </>
+        ) : null}
         <dt>{trans.__('Time')}</dt>
         <dd>{formatSeconds(summary.exec_time_s)}</dd>
         <dt>{trans.__('Tokens')}</dt>

@@ -51,6 +51,20 @@ export function SearchHeader(props: {
           {trans.__('%1/%2 steps', search.steps_done, search.steps)}
         </span>
         <span>{trans.__('best %1', formatMetric(search.best?.metric))}</span>
+        {search.holdout ? (
+          <span
+            className="jp-aide-holdout"
+            title={trans.__(
+              'Trusted scores: nodes are scored by the kernel on held-out rows they never see'
+            )}
+          >
+            {trans.__(
+              'holdout %1 · %2 rows',
+              search.holdout.metric ?? '',
+              search.holdout.rows ?? '?'
+            )}
+          </span>
+        ) : null}
         {search.lower_is_better === null ||
         search.lower_is_better === undefined ? null : (
           <span className="jp-aide-muted">

@@ -139,6 +139,21 @@ function RowView(props: {
       <span className="jp-aide-node-step">#{node.step}</span>
       <span className="jp-aide-node-stage">{node.stage}</span>
       <span className="jp-aide-node-metric">{formatMetric(node.metric)}</span>
+      {node.metric_source === 'harness' ? (
+        <span
+          className="jp-aide-node-reported jp-aide-muted"
+          title={trans.__(
+            'the node reported this; the metric is its holdout score'
+          )}
+        >
+          {formatMetric(node.reported_metric ?? null)}
+        </span>
+      ) : null}
+      {node.metric_flag ? (
+        <span className="jp-aide-flag" title={node.metric_flag}>
+          ⚠
+        </span>
+      ) : null}
       {props.best ? (
         <span className="jp-aide-best-mark" title={trans.__('best node')}>
           ★

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.session import Session
 
 from aide_jupyter.server.events import SCHEMA_ID
+from aide_jupyter.server.routes import AideHandler
 
 SERVER_CONFIG = {"ServerApp": {"jpserver_extensions": {"aide_jupyter": True}}}
 
@@ -38,14 +40,32 @@ async def run_code(serverapp: Any, kernel_id: str, code: str, timeout: float = 6
         session=Session(key=key.encode() if isinstance(key, str) else key, username="test")
     )
     client.load_connection_info(info)
-    client.start_channels()
+    # No heartbeat: a client without its kernel manager judges liveness by a 1-s heartbeat, which
+    # a loaded machine misses ("Kernel died before replying to kernel_info" from a live kernel).
+    # A kernel that really died still fails here, by the timeout.
+    client.start_channels(hb=False)
     try:
-        await client.wait_for_ready(timeout=timeout)
+        await _wait_for_ready(client, serverapp.kernel_manager.get_kernel(kernel_id), timeout)
         reply = await client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
     finally:
         client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]
     return reply
+
+
+async def _wait_for_ready(client: AsyncKernelClient, km: Any, timeout: float) -> None:
+    """`wait_for_ready`, but a heartbeat missed while a loaded machine starts the kernel is not
+    taken for a dead kernel as long as its process lives (the client's check uses a 1 s heartbeat
+    and fails spuriously under heavy load)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            await client.wait_for_ready(timeout=max(1.0, deadline - time.monotonic()))
+            return
+        except RuntimeError:
+            if time.monotonic() > deadline or not await km.is_alive():
+                raise
+            await asyncio.sleep(0.5)
 
 
 async def api(jp_fetch: Any, *parts: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
@@ -108,3 +128,35 @@ class EventCollector:
         self._task.cancel()
         self.ws.close()
         await asyncio.gather(self._task, return_exceptions=True)
+
+
+def aide_routes(serverapp: Any) -> list[tuple[str, type[AideHandler]]]:
+    """Every route the running server maps to an aide_jupyter handler, read from its routers (so
+    a handler added later is covered by the tests that walk them)."""
+    found: list[tuple[str, type[AideHandler]]] = []
+
+    def walk(router: Any) -> None:
+        for rule in getattr(router, "rules", []):
+            target = rule.target
+            if isinstance(target, type) and issubclass(target, AideHandler):
+                found.append((rule.matcher.regex.pattern, target))
+            elif hasattr(target, "rules"):
+                walk(target)
+
+    walk(serverapp.web_app.default_router)
+    return found
+
+
+def aide_requests(serverapp: Any, base_url: str) -> Iterator[tuple[str, str, bytes | None]]:
+    """(method, path relative to `base_url`, body) for every verb every aide handler implements;
+    each id in a route becomes a plausible one."""
+    routes = aide_routes(serverapp)
+    assert routes, "no aide_jupyter handlers registered"
+    for pattern, handler in routes:
+        path = re.sub(r"\(\?P<\w+>[^)]*\)|\([^)]*\)", "x1", pattern).rstrip("$")
+        assert path.startswith(base_url), path
+        for method in ("GET", "POST", "PUT", "PATCH", "DELETE"):
+            if getattr(handler, method.lower()) is getattr(AideHandler, method.lower()):
+                continue  # the handler does not implement this verb
+            body = b"{}" if method in ("POST", "PUT", "PATCH") else None
+            yield method, path[len(base_url) :], body

@@ -13,7 +13,7 @@ from .common import FILENAME, capabilities, choose_mode, default_mode, read_capp
 from .core import Runner
 from .entry import Reply, call
 
-PARTS = ("common", "child", "forked", "portable", "core", "entry", "__init__")
+PARTS = ("common", "remote", "child", "forked", "portable", "core", "entry", "__init__")
 
 __all__ = [
     "FILENAME",

@@ -21,7 +21,7 @@ import time
 import uuid
 from typing import Any
 
-from . import forked, portable
+from . import forked, portable, remote
 from .common import (
     NOTICE_TYPE,
     OUTPUT_FILE,
@@ -154,7 +154,9 @@ class Runner:
         k = kernel()
         with contextlib.suppress(Exception):
             self._parent = k.get_parent() if k is not None else None
-        if spec.get("workdir"):
+        if spec.get("remote"):  # the server's run folder is not on this host
+            workdir = remote.make_workdir(spec.get("node_id", "node"))
+        elif spec.get("workdir"):
             workdir = os.path.abspath(spec["workdir"])
         else:  # a preview: a temporary folder on this host, removed after it
             workdir = os.path.join(portable.work_dir(), f"preview-{uuid.uuid4().hex[:12]}")
@@ -351,6 +353,7 @@ class Runner:
         for name in (portable.SPEC_FILE, READY_FILE):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(spec["workdir"], name))
+        remote.finish(spec, res)
         if spec.get("temporary"):
             import shutil
 
