@@ -37,6 +37,9 @@ class SearchConfig:
     num_drafts: int = 5
     debug_prob: float = 0.5
     max_debug_depth: int = 3
+    # With the user's code as the root (a seed): fresh drafts made beside it, so the search can
+    # leave a poor starting point. Replaces num_drafts for seeded searches.
+    seed_drafts: int = 2
     seed: int | None = None
     parallel: int = 1
     model: str = "builtin"
@@ -71,6 +74,7 @@ class SearchConfig:
         _int(self, "num_drafts", 1, 1000)
         _num(self, "debug_prob", 0.0, 1.0)
         _int(self, "max_debug_depth", 0, 100)
+        _int(self, "seed_drafts", 0, 1000)
         _int(self, "seed", None, None, optional=True)
         _int(self, "parallel", 1, 64)
         if not isinstance(self.model, str) or not self.model.strip():

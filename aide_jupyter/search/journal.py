@@ -13,12 +13,13 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-Stage = Literal["draft", "debug", "improve", "fork"]
+Stage = Literal["draft", "debug", "improve", "fork", "seed"]
 NodeStatus = Literal["queued", "running", "done", "failed"]
 MetricSource = Literal["reported", "parsed", "harness"]
 ExitCause = Literal["ok", "exception", "timeout", "signal", "exit", "memory", "lost", "error"]
 
-STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork")
+STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork", "seed")
+SEED_STAGE = "seed"  # the root node holding the user's own code (see search/seeding.py)
 NODE_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 _CELL_MARK = re.compile(r"^# ?%%.*$", re.MULTILINE)
@@ -115,6 +116,9 @@ class SearchInfo:
     # Why a paused search paused: "user", "kernel" (its kernel restarted, shut down or died) or
     # "server_restart" (the server stopped while it ran); None unless paused.
     pause_cause: str | None = None
+    # The user's starting point, when the search has one: {"node_id", "cell_id"} (the code itself
+    # is the root node's, stage "seed"). None for a search that starts from a blank page.
+    seed: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
     elapsed_s: float = 0.0
 
@@ -181,6 +185,11 @@ class Journal:
     @property
     def draft_nodes(self) -> list[Node]:
         return self.children(None)
+
+    @property
+    def seed_node(self) -> Node | None:
+        """The root holding the user's own code, if this search started from one."""
+        return next((n for n in self.children(None) if n.stage == SEED_STAGE), None)
 
     def parent(self, node: Node) -> Node | None:
         return self._by_id.get(node.parent_id) if node.parent_id else None

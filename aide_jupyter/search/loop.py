@@ -26,6 +26,7 @@ from .journal import Journal, Node, SearchInfo
 from .policy import make_policy
 from .prompts import TaskContext, build_code_prompt, build_review_prompt
 from .review import ReplyError, build_verdict, parse_code_reply
+from .seeding import seeded_policy
 
 if TYPE_CHECKING:
     from aide_jupyter.coders.base import Coder, ReviewReply, Usage
@@ -51,6 +52,7 @@ class SearchLoop:
         data_overview: str = "",
         packages: list[str] | None = None,
         listeners: list[Listener] | None = None,
+        notebook_context: str = "",
     ) -> None:
         self.info = info
         self.journal = journal
@@ -61,13 +63,15 @@ class SearchLoop:
         self.run_dir = Path(run_dir).resolve()
         self.data_overview = data_overview
         self.packages = list(packages or [])
+        # A digest of the user's notebook (code cells above the seed or the magic), for prompts.
+        self.notebook_context = notebook_context
         self.listeners: list[Listener] = list(listeners or [])
         if config.seed is None:  # record the seed so the search can be replayed
             config.seed = random.SystemRandom().randrange(2**31)
         info.config = config.to_dict()
         if journal.lower_is_better is None:
             journal.lower_is_better = config.lower_is_better
-        self.policy = make_policy(config)
+        self.policy = seeded_policy(config) if journal.seed_node else make_policy(config)
         self.rng = random.Random(f"{config.seed}:{len(journal)}")
         self._next_step = journal.next_step()
         self._queue: deque[str] = deque(n.id for n in journal if n.status == "queued")
@@ -408,6 +412,7 @@ class SearchLoop:
             instruction=node.instruction,
             step=node.step,
             node=node,
+            notebook_context=self.notebook_context,
         )
         ask = {"draft": self.coder.draft, "improve": self.coder.improve, "debug": self.coder.debug}[
             prompt.stage

@@ -70,6 +70,14 @@ class AideExtension(ExtensionApp):
             "mcts_max_children (mcts)."
         ),
     )
+    seed_drafts = Int(
+        2,
+        config=True,
+        help=(
+            "Fresh drafts a search that starts from the user's code (a seed) makes beside it, so "
+            "it can leave a poor starting point; 0: only descend from the seed."
+        ),
+    )
     runs_dir_name = Unicode(
         "aide-runs", config=True, help="Run folder created beside the user's notebook."
     )
@@ -169,6 +177,7 @@ class AideExtension(ExtensionApp):
             "max_cost_usd": self.max_cost_usd or None,
             "memory_limit_mb": self.memory_limit_mb or None,
             "feedback_model": self.feedback_model or None,
+            "seed_drafts": self.seed_drafts,
             **{k: v for k, v in self.policy_params.items()},
         }
         values.update(overrides)

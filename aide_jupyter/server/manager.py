@@ -23,6 +23,7 @@ from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.executor import ExecutorLost
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.loop import SearchLoop
+from aide_jupyter.search.seeding import add_seed
 
 from . import scan
 from .errors import BadRequest, Conflict, NotFound
@@ -113,7 +114,15 @@ class SearchManager:
         self._need_kernel(req.kernel_id)
         overrides: dict[str, Any] = {
             k: getattr(req, k)
-            for k in ("steps", "time_limit_s", "node_timeout_s", "parallel", "policy", "model")
+            for k in (
+                "steps",
+                "time_limit_s",
+                "node_timeout_s",
+                "parallel",
+                "policy",
+                "model",
+                "seed_drafts",
+            )
             if getattr(req, k) is not None
         }
         if req.lower_is_better is not None:
@@ -139,7 +148,11 @@ class SearchManager:
             notebook_path=req.notebook_path,
             kernel_id=req.kernel_id,
         )
-        rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        journal = Journal()
+        if req.seed_code is not None:
+            seed = add_seed(journal, req.seed_code)
+            info.seed = {"node_id": seed.id, "cell_id": req.seed_cell_id}
+        rec = SearchRecord(info, journal, config, run_dir, self.root)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from aide_jupyter.search.config import POLICIES
+from aide_jupyter.search.seeding import MAX_SEED_CHARS
 
 from .errors import BadRequest, TooLarge
 
@@ -38,7 +39,10 @@ CREATE_FIELDS = (
     "parallel",
     "policy",
     "model",
+    "seed",
+    "seed_drafts",
 )
+SEED_FIELDS = ("code", "cell_id")
 
 
 @dataclass
@@ -61,6 +65,9 @@ class CreateRequest:
     parallel: int | None = None
     policy: str | None = None
     model: str | None = None
+    seed_code: str | None = None  # the user's own code: the root node of the search
+    seed_cell_id: str | None = None  # the notebook cell it came from, when known
+    seed_drafts: int | None = None
 
 
 def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -182,4 +189,28 @@ def parse_create(
         if problem:
             raise BadRequest("model", problem)
     req.model = model
+    req.seed_code, req.seed_cell_id = _seed(data.get("seed"))
+    req.seed_drafts = _int(data, "seed_drafts", 0, 1000)
     return req
+
+
+def _seed(value: Any) -> tuple[str | None, str | None]:
+    """`seed: {code, cell_id?}`: the code a search starts from, and the cell that held it."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise BadRequest("seed", "must be an object {code, cell_id?} holding the user's code")
+    unknown = sorted(set(value) - set(SEED_FIELDS))
+    if unknown:
+        raise BadRequest(f"seed.{unknown[0]}", "unknown field; expected code and cell_id")
+    code = value.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest("seed.code", "must be a non-empty string of Python code")
+    if len(code) > MAX_SEED_CHARS:
+        raise BadRequest(
+            "seed.code", f"is {len(code)} characters, over the {MAX_SEED_CHARS} character limit"
+        )
+    cell_id = value.get("cell_id")
+    if cell_id is not None and (not isinstance(cell_id, str) or not 0 < len(cell_id) <= 200):
+        raise BadRequest("seed.cell_id", "must be a notebook cell id (a string of 1-200 chars)")
+    return code, cell_id
