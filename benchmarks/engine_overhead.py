@@ -11,7 +11,7 @@ import asyncio
 import tempfile
 import time
 
-from aide_jupyter.coders.base import CodeReply, ReviewReply, Usage
+from aide_jupyter.search.coder import CodeReply, ReviewReply, Usage
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.executor import ExecRequest, ExecResult
 from aide_jupyter.search.journal import Journal, SearchInfo

@@ -7,9 +7,9 @@ import pytest
 from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from aide_jupyter.coders import make_coder
-from aide_jupyter.coders.base import CoderError
 from aide_jupyter.coders.builtin import BuiltinCoder
 from aide_jupyter.coders.builtin_templates import read_spec
+from aide_jupyter.search.coder import CoderError
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal, Node
 from aide_jupyter.search.loop import SearchLoop

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from aide_jupyter.coders import make_coder
-from aide_jupyter.coders.base import CoderError
 from aide_jupyter.coders.openai import OpenAICoder
+from aide_jupyter.search.coder import CoderError
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal, Node
 from aide_jupyter.search.loop import SearchLoop

@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from aide_jupyter.executors import KernelExecutor
-from aide_jupyter.executors import kernel as kernel_module
+from aide_jupyter.executors import transport as transport_module
+from aide_jupyter.executors.transport import ZmqTransport
 from tests.support_executor import user_kernel_running
 
 pytestmark = pytest.mark.timeout(120)
@@ -24,12 +25,13 @@ def user_kernel() -> Iterator[dict]:
 
 
 def _expression_request(ex: KernelExecutor, expr: str) -> tuple[dict[str, Any], asyncio.Future]:
-    """An execute_request registered for its reply, as `_request` does, but not yet sent."""
-    assert ex._client is not None
+    """An execute_request registered for its reply, as `request` does, but not yet sent."""
+    transport = ex.transport
+    assert isinstance(transport, ZmqTransport) and transport._client is not None
     content = {"code": "", "silent": True, "store_history": False, "user_expressions": {"r": expr}}
-    msg = ex._client.session.msg("execute_request", content)
+    msg = transport.session.msg("execute_request", content)
     fut: asyncio.Future = asyncio.get_running_loop().create_future()
-    ex._replies[msg["header"]["msg_id"]] = fut
+    transport._replies[msg["header"]["msg_id"]] = fut
     return msg, fut
 
 
@@ -41,7 +43,7 @@ async def test_reply_arriving_during_another_send_is_not_lost(
     same shell socket before the loop looks at it. That send eats the socket's wake-up edge:
     `_send` must re-arm the reader ("executor"), and the reader's periodic re-check must catch
     a send that bypasses it ("raw", e.g. a future code path)."""
-    monkeypatch.setattr(kernel_module, "READ_RECHECK_S", 60.0 if send == "executor" else 0.5)
+    monkeypatch.setattr(transport_module, "READ_RECHECK_S", 60.0 if send == "executor" else 0.5)
     ex = KernelExecutor(user_kernel)
     try:
         await ex.start()
@@ -51,9 +53,9 @@ async def test_reply_arriving_during_another_send_is_not_lost(
         time.sleep(1.0)  # the loop is busy (a journal fsync, say) while A's reply lands
         msg, second = _expression_request(ex, "len(df)")
         if send == "executor":
-            ex._send("shell", msg)
+            ex.transport._send("shell", msg)  # type: ignore[attr-defined]
         else:
-            ex._client.shell_channel.send(msg)  # type: ignore[union-attr]
+            ex.transport._client.shell_channel.send(msg)  # type: ignore[attr-defined]
         reply = await asyncio.wait_for(first, 10)  # before the fix: never (the search hung)
         assert reply["content"]["user_expressions"]["r"]["data"]["text/plain"] == "42"
         other = await asyncio.wait_for(second, 10)
@@ -66,7 +68,7 @@ async def test_two_callers_share_one_executor(
     user_kernel: dict, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Two searches' worth of interleaved requests on one executor all get their replies."""
-    monkeypatch.setattr(kernel_module, "READ_RECHECK_S", 60.0)  # no backstop: no lost reply
+    monkeypatch.setattr(transport_module, "READ_RECHECK_S", 60.0)  # no backstop: no lost reply
     ex = KernelExecutor(user_kernel)
 
     async def caller() -> None:

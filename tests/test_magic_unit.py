@@ -14,10 +14,10 @@ import pandas as pd
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 
-from aide_jupyter import magic_client
-from aide_jupyter.magic import _State
-from aide_jupyter.magic_args import OptimizeArgs, UsageError, check_data, parse, parse_duration
-from aide_jupyter.magic_progress import Tracker, bundle, render_html, render_text
+from aide_jupyter.magic import client as magic_client
+from aide_jupyter.magic.args import OptimizeArgs, UsageError, check_data, parse, parse_duration
+from aide_jupyter.magic.magics import _State
+from aide_jupyter.magic.progress import Tracker, bundle, render_html, render_text
 from tests.support_magic import NODE_CODE, FakeAide
 
 pytestmark = pytest.mark.timeout(60)
@@ -59,7 +59,7 @@ def fake(monkeypatch: pytest.MonkeyPatch, env: Path) -> Iterator[FakeAide]:
     server = FakeAide()
     monkeypatch.setenv("AIDE_SERVER_URL", server.url)
     monkeypatch.setenv("AIDE_SERVER_TOKEN", server.token)
-    monkeypatch.setattr("aide_jupyter.magic.kernel_id", lambda: "k-1")
+    monkeypatch.setattr("aide_jupyter.magic.magics.kernel_id", lambda: "k-1")
     monkeypatch.setattr(magic_client, "kernel_id", lambda: "k-1")
     server.sessions = [{"path": "work/a.ipynb", "kernel": {"id": "k-1"}}]
     yield server

@@ -5,7 +5,8 @@ import random
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal
 from aide_jupyter.search.mcts import MCTSPolicy
-from aide_jupyter.search.policy import Action, make_policy
+from aide_jupyter.search.policies import make_policy
+from aide_jupyter.search.policy import Action
 from tests.support_engine.fakes import node
 
 

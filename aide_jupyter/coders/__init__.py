@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import Coder, CodeReply, CoderError, ReviewReply, Usage
+from aide_jupyter.search.coder import Coder, CodeReply, CoderError, ReviewReply, Usage
 
 __all__ = ["CodeReply", "Coder", "CoderError", "ReviewReply", "Usage", "make_coder"]
 

@@ -14,10 +14,10 @@ import logging
 import random
 import re
 
+from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.prompts import Prompt, TaskContext
 from aide_jupyter.search.review import parse_metric
 
-from .base import CodeReply, CoderError, ReviewReply, Usage
 from .builtin_seed import SeedSpec, first_spec, mutate, read_seed_spec, render_seed
 from .builtin_templates import (
     DRAFT_ORDER,

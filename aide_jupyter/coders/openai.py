@@ -22,9 +22,8 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
+from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.prompts import REVIEW_JSON_FORMAT, Prompt
-
-from .base import CodeReply, CoderError, ReviewReply, Usage
 
 logger = logging.getLogger(__name__)
 

@@ -12,24 +12,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import queue
 import time
 from typing import Any
 
-import zmq
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.session import Session
-
 from aide_jupyter.executors import protocol
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
+from aide_jupyter.executors.transport import Channel, KernelTransport, TransportClosed, ZmqTransport
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
 
 log = logging.getLogger(__name__)
 
 NOTICE_TYPE = "aide_runner_notice"
-# The readers re-check their socket at least this often even without a wake-up from the loop
-# (a backstop for lost ZMQ_FD edges; see `_send`).
-READ_RECHECK_S = 2.0
 
 
 class KernelExecutor:
@@ -41,8 +34,9 @@ class KernelExecutor:
 
     def __init__(
         self,
-        connection_info: dict[str, Any],
+        connection_info: dict[str, Any] | None = None,
         *,
+        transport: KernelTransport | None = None,
         parallel: int = 1,
         mode: str = "auto",
         memory_limit_mb: int | None = None,
@@ -56,7 +50,11 @@ class KernelExecutor:
     ) -> None:
         if mode not in ("auto", "fork", "spawn"):
             raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
-        self.connection_info = dict(connection_info)
+        if transport is None:
+            if connection_info is None:
+                raise ValueError("KernelExecutor needs connection_info or a transport")
+            transport = ZmqTransport(connection_info)
+        self.transport: KernelTransport = transport
         self.parallel = max(1, int(parallel))
         self.mode = mode
         self.memory_limit_mb = memory_limit_mb
@@ -66,12 +64,10 @@ class KernelExecutor:
         self.request_timeout_s = request_timeout_s
         self.poll_interval_s = poll_interval_s
         self.lost_after_s = lost_after_s
-        self._runner_src = protocol.runner_source()
-        self._runner_name = protocol.module_name("_aide_runner", self._runner_src)
+        self._runner_parts = protocol.runner_parts()
+        self._runner_name = protocol.module_name("_aide_runner", protocol.runner_source())
         self._preview_src = preview_source
-        self._client: AsyncKernelClient | None = None
-        self._tasks: list[asyncio.Task[None]] = []
-        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._started = False
         self._waiters: dict[int, asyncio.Future[dict[str, Any]]] = {}
         self._early: dict[int, dict[str, Any]] = {}
         self._sem = asyncio.Semaphore(self.parallel)
@@ -89,24 +85,13 @@ class KernelExecutor:
     async def start(self) -> None:
         """Connect and install the runner; `run()` calls it on demand."""
         async with self._start_lock:
-            if self._client is not None:
+            if self._started:
                 return
             if self._closed:
                 raise ExecutorLost("executor is closed")
-            info = self.connection_info
-            key = info.get("key", b"")
-            session = Session(
-                key=key.encode() if isinstance(key, str) else key,
-                signature_scheme=info.get("signature_scheme", "hmac-sha256"),
-                username="aide-executor",
-            )
-            client = AsyncKernelClient(session=session)
-            client.load_connection_info(info)
-            client.start_channels(stdin=False)
-            self._client = client
-            self._tasks = [
-                asyncio.create_task(self._read(ch)) for ch in ("shell", "control", "iopub")
-            ]
+            await self.transport.start()
+            self.transport.on_iopub(self._on_iopub)
+            self._started = True
             reply = await self._request(
                 "control", "kernel_info_request", {}, timeout=self.request_timeout_s
             )
@@ -116,36 +101,9 @@ class KernelExecutor:
     async def close(self) -> None:
         """Stop listening; running children finish on their own (results stay in the kernel)."""
         self._closed = True
-        for task in self._tasks:
-            task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
-        self._tasks = []
         self._fail_all(ExecutorLost("executor closed"))
-        if self._client is not None:
-            self._client.stop_channels()
-            self._client = None
-
-    async def _read(self, channel: str) -> None:
-        assert self._client is not None
-        getter = getattr(self._client, f"get_{channel}_msg")
-        while True:
-            try:
-                msg = await getter(timeout=READ_RECHECK_S)
-            except queue.Empty:
-                continue  # nothing arrived; the timed-out poll re-checked the socket itself
-            except asyncio.CancelledError:
-                raise
-            except Exception:
-                log.exception("bad message on %s channel", channel)
-                continue
-            if channel == "iopub":
-                self._on_iopub(msg)
-                continue
-            fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
+        await self.transport.close()
+        self._started = False
 
     def _on_iopub(self, msg: dict[str, Any]) -> None:
         session = msg.get("header", {}).get("session")
@@ -174,38 +132,18 @@ class KernelExecutor:
         self._fail_all(ExecutorLost(reason))
 
     def _fail_all(self, exc: Exception) -> None:
-        for fut in [*self._waiters.values(), *self._replies.values()]:
+        for fut in self._waiters.values():
             if not fut.done():
                 fut.set_exception(exc)
-        self._replies.clear()
 
     # ------------------------------------------------------------------ requests
     async def _request(
-        self, channel: str, msg_type: str, content: dict[str, Any], timeout: float
+        self, channel: Channel, msg_type: str, content: dict[str, Any], timeout: float
     ) -> dict[str, Any]:
-        assert self._client is not None
-        msg = self._client.session.msg(msg_type, content)
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[msg["header"]["msg_id"]] = fut
-        self._send(channel, msg)
         try:
-            return await asyncio.wait_for(fut, timeout)
-        finally:
-            self._replies.pop(msg["header"]["msg_id"], None)
-
-    def _send(self, channel: str, msg: dict[str, Any]) -> None:
-        """Send, then re-arm the channel's reader in case the send swallowed its wake-up.
-
-        `Session.send` writes through a plain (non-asyncio) shadow of the channel's socket. That
-        zmq_send also processes the socket's pending commands, which consumes the edge of its
-        ZMQ_FD: a reply that arrived for another task in the same moment then sits in the socket
-        while the reader's poll never wakes (two searches sharing this executor hung for good).
-        The asyncio socket's `get(EVENTS)` reschedules the reader if a message is waiting.
-        """
-        assert self._client is not None
-        chan = getattr(self._client, f"{channel}_channel")
-        chan.send(msg)
-        chan.socket.get(zmq.EVENTS)
+            return await self.transport.request(channel, msg_type, content, timeout)
+        except TransportClosed as exc:
+            raise ExecutorLost(f"executor closed: {exc}") from None
 
     async def _execute(
         self, code: str, expressions: dict[str, str] | None = None, timeout: float | None = None
@@ -240,9 +178,7 @@ class KernelExecutor:
         async with self._install_lock:
             if self._instance is not None and not force:
                 return
-            code = protocol.install_code(
-                self._runner_name, self._runner_src, protocol.RUNNER_FILENAME
-            )
+            code = protocol.install_runner_code(self._runner_name, self._runner_parts)
             reply = await self._execute(code)
             if reply["content"].get("status") != "ok":
                 raise ExecutorLost(f"could not install the runner: {reply['content']}")
@@ -326,8 +262,7 @@ class KernelExecutor:
         try:
             reply = await self._request("control", "kernel_info_request", {}, timeout=2.0)
         except asyncio.TimeoutError:
-            assert self._client is not None
-            if not self._client.hb_channel.is_beating():
+            if not await self.transport.is_alive():
                 self._lost("the kernel does not answer (dead?)")
                 raise ExecutorLost("the kernel died while the node ran") from None
             return

@@ -9,13 +9,17 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import json
+import os
 from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
+from aide_jupyter.executors import runner as runner_pkg
+from aide_jupyter.executors.runner.common import redact
+from aide_jupyter.executors.runner.portable import PACKAGE_INSTALLER
 from aide_jupyter.search.executor import ExecRequest, ExecResult
 
-RUNNER_FILENAME = "<aide_runner>"
+RUNNER_FILENAME = runner_pkg.FILENAME
 PREVIEW_FILENAME = "<aide_preview>"
 
 _INSTALLER = """\
@@ -28,9 +32,29 @@ if NAME not in sys.modules:
 """
 
 
+_PACKAGE_INSTALL = "exec(INSTALLER)\n_install(NAME, PARTS, FILENAME)\n"
+
+
+def runner_parts() -> list[list[str]]:
+    """The runner package's parts as [[part, text], ...] in install order (shipped as is, so
+    the kernel needs no aide_jupyter installed)."""
+    return runner_pkg.sources()
+
+
 def runner_source() -> str:
-    """The runner's text, shipped as is so the kernel needs no aide_jupyter installed."""
-    return Path(__file__).with_name("runner.py").read_text(encoding="utf-8")
+    """All the runner's text in one string (what its module name is a hash of)."""
+    return "\n".join(f"# --- {part}\n{text}" for part, text in runner_parts())
+
+
+def install_runner_code(name: str, parts: list[list[str]]) -> str:
+    """Code that registers the runner package as `name` (parts `name.<part>`) in the kernel."""
+    env = {
+        "INSTALLER": PACKAGE_INSTALLER,
+        "NAME": name,
+        "PARTS": parts,
+        "FILENAME": RUNNER_FILENAME,
+    }
+    return f"exec({_PACKAGE_INSTALL!r}, {env!r})"
 
 
 def preview_source() -> str | None:
@@ -81,9 +105,14 @@ def launch_spec(
     memory_limit_mb: int | None,
     max_procs: int,
     max_output_bytes: int,
+    env_allow: list[str] | tuple[str, ...] = (),
+    env_drop: list[str] | tuple[str, ...] = (),
 ) -> dict[str, Any]:
-    """The runner's launch spec for one node (the same for a remote and an in-process runner)."""
-    return {
+    """The runner's launch spec for one node (the same for a remote and an in-process runner).
+
+    `env_allow`: variables nodes keep although their names look secret; `env_drop`: variables
+    removed although they do not (the LLM key's variable)."""
+    spec = {
         "node_id": request.node_id,
         "code": request.code,
         "workdir": request.workdir,
@@ -94,11 +123,32 @@ def launch_spec(
         "threads": threads,
         "max_procs": max_procs,
         "max_output_bytes": max_output_bytes,
+        "env_allow": list(env_allow),
+        "env_drop": list(env_drop),
+        # one data snapshot per search in the portable mode: the run folder names the search
+        "snapshot_key": os.path.dirname(os.path.dirname(os.path.abspath(request.workdir))),
     }
+    if request.harness:
+        spec["harness"] = {"module": request.harness["module"], "key": request.harness["key"]}
+    return spec
 
 
-def result_from_runner(raw: dict[str, Any]) -> ExecResult:
-    """The runner's result dict as an ExecResult (unknown keys dropped, output never None)."""
+# the runner's own bookkeeping keys, not part of a result
+_RUNNER_KEYS = frozenset({"node_id", "seq", "wall_s", "mode", "instance"})
+
+
+def result_from_runner(raw: dict[str, Any], secrets: list[str] | None = None) -> ExecResult:
+    """The runner's result dict as an ExecResult (output never None). Keys a harness's `score`
+    added go into `harness`; `secrets` (values the server knows) are masked in the text."""
     values = {k: raw[k] for k in _RESULT_FIELDS if raw.get(k) is not None}
+    added = {k: v for k, v in raw.items() if k not in _RESULT_FIELDS and k not in _RUNNER_KEYS}
+    if added:
+        harness = dict(values.get("harness") or {})
+        harness.update(added)
+        values["harness"] = harness
     values.setdefault("output", "")
+    if secrets:
+        for key in ("output", "exc_traceback", "detail"):
+            if isinstance(values.get(key), str):
+                values[key] = redact(values[key], secrets)
     return ExecResult(**values)

@@ -217,12 +217,3 @@ def _nodes(path: Path, cells: list[Any]) -> list[Node]:
             raise JournalCorrupt(path, f"node {node_id!r}: inconsistent id or step in its metadata")
         nodes.append(node)
     return nodes
-
-
-def __getattr__(name: str) -> Any:
-    """`JournalWriter` lives in writer.py (it imports this module); reachable from here too."""
-    if name == "JournalWriter":
-        from aide_jupyter.journal.writer import JournalWriter
-
-        return JournalWriter
-    raise AttributeError(name)

@@ -20,6 +20,9 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
+    # {"module": <sys.modules name of a module shipped into the kernel>, "key": str}: hooks run
+    # around the node's code (the holdout harness; see docs/executor.md)
+    harness: dict[str, Any] | None = None
 
 
 @dataclass
@@ -28,7 +31,9 @@ class ExecResult:
 
     exit_cause: ok | exception | timeout | signal (killed by a signal, e.g. a segfault) |
     exit (the process exited early, e.g. os._exit) | memory (over the memory limit) |
+    cancelled (stopped on request; exc_type "Cancelled") |
     lost (the kernel died or restarted under it) | error (the executor itself failed).
+    `harness`: what the request's harness hooks returned (after_exec, score), if any.
     """
 
     output: str
@@ -39,6 +44,7 @@ class ExecResult:
     peak_mem_mb: float | None = None
     exit_code: int | None = None
     detail: str | None = None
+    harness: dict[str, Any] | None = None
 
     @property
     def ok(self) -> bool:
@@ -63,3 +69,11 @@ class Executor(Protocol):
     async def run(self, request: ExecRequest) -> ExecResult: ...
 
     async def close(self) -> None: ...
+
+
+async def cancel_nodes(executor: Executor, node_ids: list[str]) -> None:
+    """Ask the executor to end these running nodes now, if it can (`cancel(node_ids)`); their
+    `run()` calls then return `exit_cause="cancelled"`."""
+    cancel = getattr(executor, "cancel", None)
+    if cancel is not None and node_ids:
+        await cancel(node_ids)

@@ -2,42 +2,38 @@
 
 One `SearchLoop` drives one search: it asks the policy what to expand, the coder for code, the
 executor to run it and the coder again to review it, records everything on the journal's nodes and
-tells listeners (the journal notebook writer, the server) about every change.
+tells listeners (the journal notebook writer, the server) about every change. The work on one node
+is in steps.py (`NodeSteps`), budgets and stop conditions in budget.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 import uuid
 from collections import deque
-from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aide_jupyter.coders.base import CoderError
-
+from .budget import budget_reason
 from .config import SearchConfig
-from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
+from .executor import Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
-from .policy import make_policy
-from .prompts import TaskContext, build_code_prompt, build_review_prompt
-from .review import ReplyError, build_verdict, parse_code_reply
+from .policies import make_policy
 from .seeding import seeded_policy
+from .steps import Listener, NodeSteps
 
 if TYPE_CHECKING:
-    from aide_jupyter.coders.base import Coder, ReviewReply, Usage
+    from .coder import Coder
 
 logger = logging.getLogger(__name__)
-Listener = Callable[[str, dict[str, Any]], None]
 _POLL_S = 0.25
 _LOST_GRACE_S = 5.0
 
 
-class SearchLoop:
+class SearchLoop(NodeSteps):
     """Runs one search until a stop condition; `run()` again resumes after a pause."""
 
     def __init__(
@@ -198,29 +194,19 @@ class SearchLoop:
         self.info.elapsed_s = self._elapsed_base + (time.monotonic() - self._started)
 
     def _stop_reason(self) -> tuple[str, str] | None:
-        cfg = self.config
         if self._stop_requested:
             return ("stopped", self._request_reason or "stopped by user")
         if self._pause_requested:
             self._cause = self._request_cause
             return ("paused", self._request_reason or "paused by user")
-        best = self.journal.best_node()
-        lower = bool(self.journal.lower_is_better)
-        if (
-            cfg.target_metric is not None
-            and best is not None
-            and metric_reached(best.metric, cfg.target_metric, lower)
-        ):
-            return ("done", f"target metric reached: {best.metric:.6g} by node {best.id}")
-        if cfg.time_limit_s is not None and self.info.elapsed_s >= cfg.time_limit_s:
-            return ("done", f"time limit reached: {cfg.time_limit_s:g} s")
-        if cfg.max_tokens is not None and self._tokens >= cfg.max_tokens:
-            return ("done", f"token budget used: {self._tokens} of {cfg.max_tokens}")
-        if cfg.max_cost_usd is not None and self._cost >= cfg.max_cost_usd:
-            return ("done", f"cost budget used: ${self._cost:.4f} of ${cfg.max_cost_usd:g}")
-        if not self._queue and len(self.journal) >= cfg.steps:
-            return ("done", f"step budget used: {cfg.steps} nodes")
-        return None
+        return budget_reason(
+            self.config,
+            self.journal,
+            elapsed_s=self.info.elapsed_s,
+            tokens=self._tokens,
+            cost=self._cost,
+            queued=bool(self._queue),
+        )
 
     def _next_node(self) -> Node | None:
         while self._queue:  # user forks first; they run even past the step budget
@@ -276,8 +262,6 @@ class SearchLoop:
                 self._fail(node, why, exit_cause=cause)
         tasks.clear()
 
-    # ----- one node -----
-
     def _new_node(
         self,
         stage: str,
@@ -304,162 +288,6 @@ class SearchLoop:
         self._emit_node(node)
         return node
 
-    def _context(self) -> TaskContext:
-        return TaskContext(
-            goal=self.info.goal,
-            eval=self.info.eval,
-            data=list(self.info.data),
-            data_dir=self.info.data_dir,
-            target=self.info.target,
-            lower_is_better=self.journal.lower_is_better,
-            seed=int(self.config.seed or 0),
-            packages=self.packages,
-            node_timeout_s=self._node_timeout(),
-        )
-
-    def _node_timeout(self) -> float:
-        timeout = self.config.node_timeout_s
-        if self.config.time_limit_s is not None:
-            left = self.config.time_limit_s - self.info.elapsed_s
-            timeout = max(1.0, min(timeout, left))
-        return timeout
-
-    async def _process(self, node: Node) -> None:
-        self._phase[node.id] = "coding"
-        node.status = "running"
-        self._emit_node(node)
-        if not node.code:
-            try:
-                await self._write_code(node)
-            except CoderError as exc:
-                self._fail(node, f"coder failed: {exc}")
-                return
-        workdir = self.run_dir / "nodes" / node.id
-        workdir.mkdir(parents=True, exist_ok=True)
-        self._phase[node.id] = "executing"
-        self._emit_node(node)
-        request = ExecRequest(
-            node_id=node.id,
-            code=node.code,
-            workdir=str(workdir),
-            timeout_s=self._node_timeout(),
-            memory_limit_mb=self.config.memory_limit_mb,
-            data_names=list(self.info.data),
-        )
-        try:
-            result = await self.executor.run(request)
-        except ExecutorLost:
-            raise
-        except Exception as exc:  # an executor bug fails this node, not the search
-            logger.exception("executor failed on node %s", node.id)
-            self._fail(node, f"executor error: {type(exc).__name__}: {exc}", exit_cause="error")
-            return
-        self._record_result(node, result)
-        self._phase[node.id] = "reviewing"
-        review: ReviewReply | None = None
-        note = ""
-        try:
-            review = await self.coder.review(
-                build_review_prompt(node, self._context(), config=self.config)
-            )
-            self._charge(node, review.usage)
-        except CoderError as exc:
-            note = f"Review unavailable ({exc}); judged from the output alone."
-        verdict = build_verdict(
-            result,
-            review_is_bug=review.is_bug if review else None,
-            review_metric=review.metric if review else None,
-            review_lower=review.lower_is_better if review else None,
-            review_summary=review.summary if review else "",
-            fixed_lower=self.journal.lower_is_better,
-        )
-        if (
-            self.journal.lower_is_better is None
-            and verdict.metric is not None
-            and verdict.lower_is_better is not None
-        ):
-            self.journal.lower_is_better = verdict.lower_is_better  # fixed from now on
-        node.is_buggy = verdict.is_buggy
-        node.metric = verdict.metric
-        node.metric_source = verdict.metric_source
-        node.lower_is_better = self.journal.lower_is_better
-        node.analysis = " ".join(p for p in (verdict.analysis, note) if p)
-        node.status = "done"
-        node.finished = time.time()
-        self._emit_node(node)
-        if node.is_good and self.journal.best_node() is node:
-            self._emit_search()
-
-    async def _write_code(self, node: Node) -> None:
-        """Ask the coder for code; unusable replies are retried, never executed."""
-        parent = self.journal.parent(node)
-        stage = node.stage
-        if stage == "fork":
-            stage = "improve" if parent is not None and parent.is_good else "debug"
-        time_left = (
-            None
-            if self.config.time_limit_s is None
-            else self.config.time_limit_s - self.info.elapsed_s
-        )
-        prompt = build_code_prompt(
-            stage,
-            self.journal,
-            self._context(),
-            parent=parent,
-            data_overview=self.data_overview,
-            config=self.config,
-            time_left_s=time_left,
-            instruction=node.instruction,
-            step=node.step,
-            node=node,
-            notebook_context=self.notebook_context,
-        )
-        ask = {"draft": self.coder.draft, "improve": self.coder.improve, "debug": self.coder.debug}[
-            prompt.stage
-        ]
-        problem = ""
-        for _ in range(self.config.reply_retries + 1):
-            if problem:
-                prompt.sections["previous_reply_problem"] = (
-                    f"Your previous reply could not be used: {problem}. "
-                    "Reply again, following the response format exactly."
-                )
-            reply = await ask(prompt)
-            self._charge(node, reply.usage)
-            try:
-                node.plan, node.code = parse_code_reply(reply.text, truncated=reply.truncated)
-                return
-            except ReplyError as exc:
-                problem = str(exc)
-                logger.info("node %s: unusable reply (%s)", node.id, problem)
-        raise CoderError(
-            f"no usable reply after {self.config.reply_retries + 1} attempts: {problem}"
-        )
-
-    def _record_result(self, node: Node, result: ExecResult) -> None:
-        node.output = result.output
-        node.exit_cause = result.exit_cause
-        node.exc_type = result.exc_type
-        node.exc_traceback = result.exc_traceback
-        node.exec_time_s = result.exec_time_s
-        node.peak_mem_mb = result.peak_mem_mb
-
-    def _charge(self, node: Node, usage: Usage) -> None:
-        node.tokens_in += usage.tokens_in
-        node.tokens_out += usage.tokens_out
-        node.cost_usd += usage.cost_usd
-        self._tokens += usage.tokens_in + usage.tokens_out
-        self._cost += usage.cost_usd
-
-    def _fail(self, node: Node, error: str, *, exit_cause: str | None = None) -> None:
-        node.status = "failed"
-        node.error = error
-        node.is_buggy = True
-        if exit_cause is not None:
-            node.exit_cause = exit_cause
-        node.finished = time.time()
-        self._emit_node(node)
-
     # ----- events -----
 
     def _finish(self, status: str, reason: str) -> None:
@@ -476,20 +304,3 @@ class SearchLoop:
 
     def _emit_search(self) -> None:
         self._emit("search", self.summary())
-
-    def _emit_node(self, node: Node) -> None:
-        self._emit("node", node.summary())
-
-    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
-        for listener in list(self.listeners):
-            try:
-                listener(kind, payload)
-            except Exception:  # a broken listener must not break the search
-                logger.exception("listener failed on %s event", kind)
-
-
-def metric_reached(value: float | None, target: float, lower_is_better: bool) -> bool:
-    """Whether `value` meets `target` under the search's direction."""
-    if value is None or not math.isfinite(value):
-        return False
-    return value <= target if lower_is_better else value >= target

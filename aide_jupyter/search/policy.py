@@ -1,4 +1,5 @@
-"""Which node to expand next, and how: the `Policy` protocol and AIDE's greedy policy.
+"""Which node to expand next, and how: the `Policy` protocol and AIDE's greedy policy (the
+factory that picks one by name is policies.py).
 
 Policies are pure functions of the journal plus a seeded `random.Random`, so a seed makes a search
 reproducible and each policy can be tested on hand-built journals.
@@ -8,12 +9,9 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
 
 from .journal import Journal, Node
-
-if TYPE_CHECKING:
-    from .config import SearchConfig
 
 
 @dataclass(frozen=True)
@@ -67,19 +65,3 @@ class GreedyPolicy:
         if best is None:
             return Action("draft")
         return Action("improve", best.id)
-
-
-def make_policy(config: SearchConfig) -> Policy:
-    """The policy named by `config.policy`, with its parameters."""
-    if config.policy == "greedy":
-        return GreedyPolicy(config.num_drafts, config.debug_prob, config.max_debug_depth)
-    if config.policy == "mcts":
-        from .mcts import MCTSPolicy
-
-        return MCTSPolicy(
-            num_drafts=config.num_drafts,
-            max_debug_depth=config.max_debug_depth,
-            c=config.uct_c,
-            max_children=config.mcts_max_children,
-        )
-    raise ValueError(f"unknown policy {config.policy!r}")

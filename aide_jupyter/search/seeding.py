@@ -15,7 +15,8 @@ import uuid
 from typing import TYPE_CHECKING
 
 from .journal import SEED_STAGE, Journal, Node
-from .policy import Action, Policy, is_debuggable, make_policy
+from .policies import make_policy
+from .policy import Action, Policy, is_debuggable
 
 if TYPE_CHECKING:
     from .config import SearchConfig

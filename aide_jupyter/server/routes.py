@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import tornado
 from jupyter_server.base.handlers import APIHandler
@@ -16,17 +16,29 @@ from .summaries import node_summary, search_summary
 from .validation import CREATE_FIELDS, MAX_CODE_CHARS, parse_body, parse_create
 
 if TYPE_CHECKING:
-    from .app import AideExtension
     from .manager import SearchManager
 
 _ID = r"(?P<{}>[\w.-]+)"
+
+
+class AideSettings(Protocol):
+    """What the handlers read from the extension (AideExtension, which registers them: a
+    protocol here keeps routes.py from importing app.py, which imports the routes)."""
+
+    max_steps: int
+    max_parallel: int
+    variables_timeout_s: float
+
+    def enabled_coders(self) -> list[str]: ...
+
+    def check_model(self, model: str) -> str: ...
 
 
 class AideHandler(ExtensionHandlerMixin, APIHandler):
     """Base handler: errors are JSON `{error, message}` (plus `field` for bad input)."""
 
     @property
-    def aide(self) -> AideExtension:
+    def aide(self) -> AideSettings:
         return self.settings["aide"]
 
     @property

@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Any
 
-from aide_jupyter.coders.base import CodeReply, CoderError, ReviewReply, Usage
+from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.prompts import Prompt

@@ -4,7 +4,7 @@ A thin client of the server extension: it checks the input against the user's na
 the search and returns at once. The server runs the nodes in this very kernel, so the cell must
 not wait for progress (the kernel's shell would be busy and no node could start): progress comes
 from a display refreshed by a daemon thread. With no server extension reachable it runs the same
-engine inside the kernel instead (see magic_local.py).
+engine inside the kernel instead (see local.py).
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from .magic_args import (
+from ..search.journal import split_cells
+from .args import (
     Command,
     OptimizeArgs,
     UsageError,
@@ -27,7 +28,7 @@ from .magic_args import (
     local_model,
     parse,
 )
-from .magic_client import (
+from .client import (
     Server,
     ServerError,
     check_extension,
@@ -35,8 +36,7 @@ from .magic_client import (
     kernel_id,
     notebook_path,
 )
-from .magic_progress import Tracker, bundle, render_text
-from .search.journal import split_cells
+from .progress import Tracker, bundle, render_text
 
 HELP = """Run AIDE's tree search over ML solution scripts in this kernel.
 
@@ -218,7 +218,7 @@ class AideMagics(Magics):
         from aide_jupyter.search.journal import SearchInfo
         from aide_jupyter.search.preview import describe_dir, describe_objects, installed_packages
 
-        from .magic_local import LocalSearch, new_search_id, run_root
+        from .local import LocalSearch, new_search_id, run_root
 
         ns = self.shell.user_ns
         model = local_model(args.model, os.environ)

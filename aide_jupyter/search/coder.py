@@ -1,4 +1,7 @@
-"""What the search needs from a coder: code for draft/improve/debug, a review of a run, usage.
+"""The engine's port to a coder: code for draft/improve/debug, a review of a run, usage.
+
+It lives in search/ because the search owns what it needs; coders/ implements it (the LLM coder,
+the builtin baseline), and search/ never imports coders/.
 
 Code replies are raw text in the LLM format (a plan, then one fenced python block); the search
 parses them the same way whatever wrote them, so the builtin coder exercises the whole pipeline.
@@ -9,7 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol, runtime_checkable
 
-from aide_jupyter.search.prompts import Prompt
+from .prompts import Prompt
 
 
 class CoderError(RuntimeError):

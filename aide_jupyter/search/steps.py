@@ -1,0 +1,211 @@
+"""One node's way through a search: code from the coder, a run by the executor, a review, and
+what each step records on the node (status, output, verdict, usage) and tells listeners.
+
+`NodeSteps` is the half of `SearchLoop` (loop.py) that works on a single node; the loop schedules
+nodes and decides when the search ends.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .budget import node_timeout
+from .coder import CoderError
+from .config import SearchConfig
+from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
+from .journal import Journal, Node, SearchInfo
+from .prompts import TaskContext, build_code_prompt, build_review_prompt
+from .review import ReplyError, build_verdict, parse_code_reply
+
+if TYPE_CHECKING:
+    from .coder import Coder, ReviewReply, Usage
+
+logger = logging.getLogger(__name__)
+Listener = Callable[[str, dict[str, Any]], None]
+
+
+class NodeSteps:
+    """Code, run, review and record one node (a base of `SearchLoop`, which sets these fields)."""
+
+    info: SearchInfo
+    journal: Journal
+    config: SearchConfig
+    coder: Coder
+    executor: Executor
+    run_dir: Path
+    data_overview: str
+    notebook_context: str
+    packages: list[str]
+    listeners: list[Listener]
+    _phase: dict[str, str]
+    _tokens: int
+    _cost: float
+    _emit_search: Callable[[], None]
+
+    def _context(self) -> TaskContext:
+        return TaskContext(
+            goal=self.info.goal,
+            eval=self.info.eval,
+            data=list(self.info.data),
+            data_dir=self.info.data_dir,
+            target=self.info.target,
+            lower_is_better=self.journal.lower_is_better,
+            seed=int(self.config.seed or 0),
+            packages=self.packages,
+            node_timeout_s=self._node_timeout(),
+        )
+
+    def _node_timeout(self) -> float:
+        return node_timeout(self.config, self.info.elapsed_s)
+
+    async def _process(self, node: Node) -> None:
+        self._phase[node.id] = "coding"
+        node.status = "running"
+        self._emit_node(node)
+        if not node.code:
+            try:
+                await self._write_code(node)
+            except CoderError as exc:
+                self._fail(node, f"coder failed: {exc}")
+                return
+        workdir = self.run_dir / "nodes" / node.id
+        workdir.mkdir(parents=True, exist_ok=True)
+        self._phase[node.id] = "executing"
+        self._emit_node(node)
+        request = ExecRequest(
+            node_id=node.id,
+            code=node.code,
+            workdir=str(workdir),
+            timeout_s=self._node_timeout(),
+            memory_limit_mb=self.config.memory_limit_mb,
+            data_names=list(self.info.data),
+        )
+        try:
+            result = await self.executor.run(request)
+        except ExecutorLost:
+            raise
+        except Exception as exc:  # an executor bug fails this node, not the search
+            logger.exception("executor failed on node %s", node.id)
+            self._fail(node, f"executor error: {type(exc).__name__}: {exc}", exit_cause="error")
+            return
+        self._record_result(node, result)
+        self._phase[node.id] = "reviewing"
+        review: ReviewReply | None = None
+        note = ""
+        try:
+            review = await self.coder.review(
+                build_review_prompt(node, self._context(), config=self.config)
+            )
+            self._charge(node, review.usage)
+        except CoderError as exc:
+            note = f"Review unavailable ({exc}); judged from the output alone."
+        verdict = build_verdict(
+            result,
+            review_is_bug=review.is_bug if review else None,
+            review_metric=review.metric if review else None,
+            review_lower=review.lower_is_better if review else None,
+            review_summary=review.summary if review else "",
+            fixed_lower=self.journal.lower_is_better,
+        )
+        if (
+            self.journal.lower_is_better is None
+            and verdict.metric is not None
+            and verdict.lower_is_better is not None
+        ):
+            self.journal.lower_is_better = verdict.lower_is_better  # fixed from now on
+        node.is_buggy = verdict.is_buggy
+        node.metric = verdict.metric
+        node.metric_source = verdict.metric_source
+        node.lower_is_better = self.journal.lower_is_better
+        node.analysis = " ".join(p for p in (verdict.analysis, note) if p)
+        node.status = "done"
+        node.finished = time.time()
+        self._emit_node(node)
+        if node.is_good and self.journal.best_node() is node:
+            self._emit_search()
+
+    async def _write_code(self, node: Node) -> None:
+        """Ask the coder for code; unusable replies are retried, never executed."""
+        parent = self.journal.parent(node)
+        stage = node.stage
+        if stage == "fork":
+            stage = "improve" if parent is not None and parent.is_good else "debug"
+        time_left = (
+            None
+            if self.config.time_limit_s is None
+            else self.config.time_limit_s - self.info.elapsed_s
+        )
+        prompt = build_code_prompt(
+            stage,
+            self.journal,
+            self._context(),
+            parent=parent,
+            data_overview=self.data_overview,
+            config=self.config,
+            time_left_s=time_left,
+            instruction=node.instruction,
+            step=node.step,
+            node=node,
+            notebook_context=self.notebook_context,
+        )
+        ask = {"draft": self.coder.draft, "improve": self.coder.improve, "debug": self.coder.debug}[
+            prompt.stage
+        ]
+        problem = ""
+        for _ in range(self.config.reply_retries + 1):
+            if problem:
+                prompt.sections["previous_reply_problem"] = (
+                    f"Your previous reply could not be used: {problem}. "
+                    "Reply again, following the response format exactly."
+                )
+            reply = await ask(prompt)
+            self._charge(node, reply.usage)
+            try:
+                node.plan, node.code = parse_code_reply(reply.text, truncated=reply.truncated)
+                return
+            except ReplyError as exc:
+                problem = str(exc)
+                logger.info("node %s: unusable reply (%s)", node.id, problem)
+        raise CoderError(
+            f"no usable reply after {self.config.reply_retries + 1} attempts: {problem}"
+        )
+
+    def _record_result(self, node: Node, result: ExecResult) -> None:
+        node.output = result.output
+        node.exit_cause = result.exit_cause
+        node.exc_type = result.exc_type
+        node.exc_traceback = result.exc_traceback
+        node.exec_time_s = result.exec_time_s
+        node.peak_mem_mb = result.peak_mem_mb
+
+    def _charge(self, node: Node, usage: Usage) -> None:
+        node.tokens_in += usage.tokens_in
+        node.tokens_out += usage.tokens_out
+        node.cost_usd += usage.cost_usd
+        self._tokens += usage.tokens_in + usage.tokens_out
+        self._cost += usage.cost_usd
+
+    def _fail(self, node: Node, error: str, *, exit_cause: str | None = None) -> None:
+        node.status = "failed"
+        node.error = error
+        node.is_buggy = True
+        if exit_cause is not None:
+            node.exit_cause = exit_cause
+        node.finished = time.time()
+        self._emit_node(node)
+
+    # ----- events -----
+
+    def _emit_node(self, node: Node) -> None:
+        self._emit("node", node.summary())
+
+    def _emit(self, kind: str, payload: dict[str, Any]) -> None:
+        for listener in list(self.listeners):
+            try:
+                listener(kind, payload)
+            except Exception:  # a broken listener must not break the search
+                logger.exception("listener failed on %s event", kind)
