@@ -78,6 +78,17 @@ class AideExtension(ExtensionApp):
             "it can leave a poor starting point; 0: only descend from the seed."
         ),
     )
+    notebook_context = Bool(
+        True,
+        config=True,
+        help=(
+            "Give the coder a digest of the search's notebook (imports and the code cells above "
+            "the user's cell, read from the saved file) so improvements fit the user's work."
+        ),
+    )
+    notebook_context_max_chars = Int(
+        4000, config=True, help="Cap of that notebook digest in characters."
+    )
     runs_dir_name = Unicode(
         "aide-runs", config=True, help="Run folder created beside the user's notebook."
     )

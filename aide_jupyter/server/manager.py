@@ -29,6 +29,7 @@ from . import scan
 from .errors import BadRequest, Conflict, NotFound
 from .events import EventSink
 from .kernels import KernelPool
+from .notebook_context import notebook_digest
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
@@ -40,6 +41,8 @@ class Settings(Protocol):
     """What the manager needs from the extension's configuration."""
 
     runs_dir_name: str
+    notebook_context: bool
+    notebook_context_max_chars: int
 
     def search_config(self, overrides: dict[str, Any]) -> SearchConfig: ...
 
@@ -347,6 +350,23 @@ class SearchManager:
         elif rec.info.data_dir:
             rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
         rec.loop.packages = await executor.environment()
+        rec.loop.notebook_context = self._notebook_context(rec)
+
+    def _notebook_context(self, rec: SearchRecord) -> str:
+        """The digest of the search's saved notebook above the seed's cell ('' when off)."""
+        if not self.settings.notebook_context or not rec.notebook_path:
+            return ""
+        path = (self.root / rec.notebook_path).resolve()
+        if self.root not in path.parents:  # recorded paths come from journals on disk too
+            return ""
+        seed = rec.info.seed or {}
+        seed_node = rec.journal.seed_node
+        return notebook_digest(
+            path,
+            seed.get("cell_id"),
+            self.settings.notebook_context_max_chars,
+            skip=seed_node.code if seed_node is not None else None,
+        )
 
     def _halt(self, rec: SearchRecord, status: str, reason: str, cause: str = "user") -> None:
         """Stop or pause an active search: before the loop runs, cancel; else ask the loop."""
