@@ -20,9 +20,11 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any, TextIO
 
+from aide_jupyter.coders import CoderError, default_model
 from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
 from aide_jupyter.journal.export import write_best_solution
 from aide_jupyter.journal.schema import verdict
+from aide_jupyter.search.config import POLICIES, ConfigError
 from aide_jupyter.search.journal import Journal, SearchInfo
 
 log = logging.getLogger(__name__)
@@ -37,8 +39,20 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--data-dir", help="folder with the data files")
     run.add_argument("--target", help="target column")
     run.add_argument("--eval", default="", help="evaluation protocol, if not in the goal")
-    run.add_argument("--steps", type=int, help="total number of nodes (default 20)")
-    run.add_argument("--model", help="'builtin' (offline, default) or an LLM model name")
+    run.add_argument(
+        "--steps",
+        type=int,
+        help="nodes in the tree in all (default 20); with --resume, the new total, so "
+        "--steps 8 on a search of 5 nodes runs 3 more",
+    )
+    run.add_argument("--metric", help="the metric to optimise, e.g. accuracy, rmse, auc")
+    run.add_argument("--parallel", type=int, help="nodes run at once (default 1)")
+    run.add_argument("--policy", choices=POLICIES, help="search policy (default greedy)")
+    run.add_argument(
+        "--model",
+        help="an LLM model name, or 'builtin' (offline baseline). Default: with OPENAI_API_KEY or "
+        "OPENAI_BASE_URL set, AIDE_MODEL or gpt-4o-mini; else builtin",
+    )
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
     run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
@@ -65,8 +79,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "export":
             return export(Path(args.journal), args.html, args.best)
         return run(args)
-    except JournalError as exc:
+    except (JournalError, CoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
         return 2
 
 
@@ -83,9 +100,10 @@ def show(path: Path, out: TextIO) -> int:
     totals = journal.totals()
     out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
     out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
+    cost = "unknown" if totals["cost_usd"] is None else f"${totals['cost_usd']:.4f}"
     out.write(
         f"tokens {int(totals['tokens_in'] + totals['tokens_out'])} · "
-        f"cost ${totals['cost_usd']:.4f} · exec {totals['exec_time_s']:.1f} s\n\n"
+        f"cost {cost} · exec {totals['exec_time_s']:.1f} s\n\n"
     )
     rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
     for node in journal.nodes:
@@ -162,6 +180,37 @@ class Progress:
             self.stream.flush()
 
 
+def check_target(data_dir: Path, target: str) -> str:
+    """'' when `target` is a column of a table in `data_dir` (train.* first), else why not."""
+    import pandas as pd
+
+    tables = sorted(
+        (p for p in data_dir.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".tsv")),
+        key=lambda p: (not p.stem.lower().startswith("train"), len(p.parts), p.name),
+    )
+    if not tables:
+        return ""  # no table to check (images, text, ...): the coder reads the files itself
+    first: tuple[Path, list[str]] | None = None
+    for path in tables:
+        try:
+            if path.suffix.lower() == ".parquet":
+                columns = [str(c) for c in pd.read_parquet(path).columns]
+            else:
+                sep = "\t" if path.suffix.lower() == ".tsv" else ","
+                columns = [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
+        except Exception as exc:  # unreadable table: the search will say more
+            log.info("cannot read the header of %s: %s", path, exc)
+            continue
+        if target in columns:
+            return ""
+        first = first or (path, columns)
+    if first is None:
+        return ""
+    from aide_jupyter.search.columns import missing_column
+
+    return missing_column(target, first[1], str(first[0].relative_to(data_dir)))
+
+
 def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
     from aide_jupyter.search.config import SearchConfig
 
@@ -183,6 +232,22 @@ def run(args: argparse.Namespace) -> int:
             model=args.model,
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
+            parallel=args.parallel,
+            policy=args.policy,
+        )
+        queued = sum(1 for n in journal.nodes if n.status == "queued")
+        if len(journal) >= config.steps and not queued:
+            print(
+                f"error: the search already has {len(journal)} nodes and --steps is the total: "
+                f"give more, e.g. --steps {len(journal) + 5} for 5 more",
+                file=sys.stderr,
+            )
+            return 2
+        more = max(0, config.steps - len(journal)) + queued
+        print(
+            f"resuming {info.id}: {len(journal)} nodes so far, up to {config.steps} in all "
+            f"({more} to run)",
+            file=sys.stderr,
         )
     else:
         if not args.goal or not args.data_dir:
@@ -192,17 +257,31 @@ def run(args: argparse.Namespace) -> int:
         if not data_dir.is_dir():
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
             return 2
+        if args.target:
+            problem = check_target(data_dir, args.target)
+            if problem:
+                print(f"error: --target: {problem}", file=sys.stderr)
+                return 2
         search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        evaluation = args.eval
+        if args.metric:
+            evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
         info = SearchInfo(
-            id=search_id, goal=args.goal, eval=args.eval, data_dir=str(data_dir), target=args.target
+            id=search_id,
+            goal=args.goal,
+            eval=evaluation,
+            data_dir=str(data_dir),
+            target=args.target,
         )
         journal = Journal()
         config = _config_from(
             {},
             steps=args.steps,
-            model=args.model or "builtin",
+            model=args.model or default_model(),
             time_limit_s=args.time_limit,
             node_timeout_s=args.node_timeout,
+            parallel=args.parallel,
+            policy=args.policy,
         )
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)
@@ -212,13 +291,23 @@ def run(args: argparse.Namespace) -> int:
         writer.close()
     best = journal.best_node()
     print(f"run folder: {writer.run_dir}")
-    print(f"stopped: {reason}")
+    print(f"{info.status}: {reason}")
+    if info.status == "paused":
+        print(f"resume: jupyter aide run --resume {writer.run_dir}")
     if best is not None and best.metric is not None and math.isfinite(best.metric):
         solution = writer.run_dir / "best_solution.py"
         print(f"best: node {best.id} metric {best.metric:.6g} -> {solution}")
     else:
         print("best: no working solution yet")
+    if info.pause_cause == "llm":
+        return 1  # the endpoint could not serve: a script must notice
     return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+def _coder_line(model: str, coder: Any) -> str:
+    if model == "builtin":
+        return "builtin (offline baseline, no LLM: set OPENAI_API_KEY or OPENAI_BASE_URL for one)"
+    return f"LLM {model} at {getattr(coder, 'endpoint', '?')}"
 
 
 async def _run_search(
@@ -230,6 +319,8 @@ async def _run_search(
     from aide_jupyter.search.preview import describe_dir, installed_packages
 
     data_dir = info.data_dir or os.getcwd()
+    coder = make_coder(config.model)
+    sys.stderr.write(f"coder: {_coder_line(config.model, coder)}\n")
     progress = Progress(info, journal, config.steps, sys.stderr)
     writer.run_dir.mkdir(parents=True, exist_ok=True)
     executor = StandaloneExecutor(
@@ -242,7 +333,7 @@ async def _run_search(
         info,
         journal,
         config,
-        make_coder(config.model),
+        coder,
         executor,
         writer.run_dir,
         data_overview=describe_dir(data_dir, config.overview_max_chars),

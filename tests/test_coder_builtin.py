@@ -166,3 +166,36 @@ async def test_instruction_and_review() -> None:
 async def test_needs_data() -> None:
     with pytest.raises(CoderError, match="needs data"):
         await BuiltinCoder().draft(Prompt("draft", {}, TaskContext(goal="anything")))
+
+
+async def test_fork_follows_family_and_numbers_and_the_plan_is_honest() -> None:
+    coder = BuiltinCoder()
+    ask = "try gradient boosting with 300 trees"
+    linear = Node(id="p", step=1, stage="draft", code=await _code(coder, _prompt("draft"), "draft"))
+    reply = await coder.improve(_prompt("improve", linear, instruction=ask))
+    spec = read_spec(parse_code_reply(reply.text)[1])
+    assert spec is not None and spec.family == "hist_gb" and spec.params["max_iter"] == 300
+    assert "hist gb model, max_iter=300" in reply.text
+    gb = Node(id="g", step=2, stage="fork", code=parse_code_reply(reply.text)[1])
+    again = await coder.improve(_prompt("improve", gb, instruction="300 trees, depth 4"))
+    changed = read_spec(parse_code_reply(again.text)[1])
+    assert changed is not None and changed.params["max_iter"] == 300
+    assert "max_iter=300" in again.text  # hist_gb has no max_depth: not claimed
+    assert "max_depth" not in again.text
+    same = await coder.improve(_prompt("improve", gb, instruction=ask))
+    assert "asks for what the parent already does" in same.text
+    vague = await coder.improve(_prompt("improve", gb, instruction="make it better somehow"))
+    assert "could not follow 'make it better somehow'" in vague.text
+
+
+async def test_improve_on_classification_never_proposes_a_log_target() -> None:
+    coder = BuiltinCoder()
+    code = await _code(coder, _prompt("draft"), "draft")
+    parent = Node(id="p", step=1, stage="draft", code=code, output="task: classification, 5 rows")
+    for step in range(40):
+        prompt = _prompt("improve", parent)
+        prompt.step = step
+        reply = await coder.improve(prompt)
+        assert "log scale" not in reply.text
+        spec = read_spec(parse_code_reply(reply.text)[1])
+        assert spec is not None and not spec.log_target

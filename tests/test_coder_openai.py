@@ -10,7 +10,7 @@ import pytest
 
 from aide_jupyter.coders import make_coder
 from aide_jupyter.coders.openai import OpenAICoder
-from aide_jupyter.search.coder import CoderError
+from aide_jupyter.search.coder import CoderError, LLMUnavailable
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal, Node
 from aide_jupyter.search.loop import SearchLoop
@@ -89,7 +89,7 @@ async def test_retries_429_with_retry_after_and_500(server: FakeOpenAI) -> None:
 async def test_gives_up_after_bounded_retries(server: FakeOpenAI) -> None:
     server.push(*[error(503)] * 10)
     coder = _coder(server, max_retries=2)
-    with pytest.raises(CoderError, match="unavailable after 3 attempts"):
+    with pytest.raises(LLMUnavailable, match="still failing after 3 attempts"):
         await coder.draft(_draft_prompt())
     assert len(server.requests) == 3
 
@@ -106,7 +106,7 @@ async def test_slow_reply_times_out_and_is_retried(server: FakeOpenAI) -> None:
 
 async def test_client_errors_are_not_retried(server: FakeOpenAI) -> None:
     server.push(error(401, "invalid api key"))
-    with pytest.raises(CoderError, match="HTTP 401"):
+    with pytest.raises(LLMUnavailable, match="HTTP 401"):
         await _coder(server).draft(_draft_prompt())
     assert len(server.requests) == 1
 
@@ -177,11 +177,11 @@ def test_missing_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
         make_coder("gpt-4o")
 
 
-async def test_search_goes_on_when_the_llm_is_down(server: FakeOpenAI, tmp_path: Path) -> None:
-    """A node whose coder call fails is recorded as failed; the next node still runs."""
+async def test_search_goes_on_after_an_unusable_reply(server: FakeOpenAI, tmp_path: Path) -> None:
+    """A request the model refuses (400) fails that node only; the next node still runs."""
     script = "value = 0.7\nprint('validation_metric: 0.7')"
     server.push(
-        *[error(500)] * 2,
+        error(400, "prompt too long"),
         code_reply(script),
         completion(
             tool_args=json.dumps(
@@ -195,6 +195,6 @@ async def test_search_goes_on_when_the_llm_is_down(server: FakeOpenAI, tmp_path:
     )
     await loop.run()
     first, second = loop.journal.nodes
-    assert first.status == "failed" and "unavailable after 2 attempts" in (first.error or "")
+    assert first.status == "failed" and "prompt too long" in (first.error or "")
     assert second.is_good and second.metric == 0.7 and second.tokens_in == 200
-    assert loop.journal.lower_is_better is False
+    assert loop.journal.lower_is_better is False and loop.info.status == "done"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import random
 from pathlib import Path
 
@@ -143,3 +144,43 @@ async def test_notebook_context_reaches_every_code_prompt(tmp_path: Path) -> Non
     assert len(coder.prompts) == 2
     for prompt in coder.prompts:
         assert "df['ratio']" in prompt.sections["notebook_context"]
+
+
+async def test_a_seed_cut_off_by_a_pause_keeps_its_code_and_runs_again_on_resume(
+    tmp_path: Path,
+) -> None:
+    class Cancellable(FakeExecutor):
+        """Sleeps while running; `cancel` ends the sleep with a Cancelled result."""
+
+        def __init__(self) -> None:
+            super().__init__()
+            self.slow = True
+            self.cut = asyncio.Event()
+
+        async def run(self, request: ExecRequest) -> ExecResult:
+            if self.slow:
+                self.requests.append(request)
+                await asyncio.wait_for(self.cut.wait(), 10)
+                return ExecResult("", exit_cause="cancelled", exc_type="Cancelled")
+            return await super().run(request)
+
+        async def cancel(self, node_ids: list[str]) -> None:
+            self.cut.set()
+
+    journal = Journal()
+    seed = add_seed(journal, WEAK_SEED)
+    executor = Cancellable()
+    loop = _loop(tmp_path, journal, FakeCoder(), steps=2, executor=executor)
+    task = asyncio.create_task(loop.run())
+    for _ in range(100):
+        if executor.requests:
+            break
+        await asyncio.sleep(0.05)
+    loop.request_pause()
+    await asyncio.wait_for(task, 10)
+    assert loop.status == "paused" and seed.exc_type == "Cancelled" and seed.code == WEAK_SEED
+    executor.slow = False
+    await loop.run()
+    assert seed.status == "done" and seed.metric == 0.3 and seed.exc_type is None
+    assert [n.stage for n in journal] == ["seed", "improve"]
+    assert [r.node_id for r in executor.requests].count(seed.id) == 2

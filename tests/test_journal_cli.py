@@ -74,7 +74,8 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
     frame = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
     frame["y"] = 2 * frame.a - frame.b + rng.normal(scale=0.1, size=200)
     frame.to_csv(data / "train.csv", index=False)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "AIDE_MODEL"))}
+    env["PYTHONPATH"] = os.pathsep.join(sys.path)
     cmd = [
         sys.executable,
         "-m",
@@ -103,6 +104,7 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
     out, err = proc.communicate(timeout=120)
     assert proc.returncode == 0, err
     assert "stopped by user" in out
+    assert "coder: builtin (offline baseline, no LLM" in err
     info, journal = load_journal(path)
     assert info.status == "stopped" and 1 <= len(journal) < 40
     assert all(n.status != "running" for n in journal.nodes)
@@ -126,9 +128,38 @@ def test_run_ctrl_c_then_resume(tmp_path: Path) -> None:
         check=False,
     )
     assert resumed.returncode == 0, resumed.stderr
+    assert f"up to {done + 1} in all (1 to run)" in resumed.stderr
     info, journal = load_journal(path)
     assert len(journal) == done + 1 and journal.nodes[-1].step == done
     assert info.status == "done" and (path.parent / "tree.html").exists()
     # The kernel's own chatter goes to the run folder's kernel.log, not over the progress bar.
     assert (path.parent / "kernel.log").is_file()
     assert "IPKernelApp" not in resumed.stderr
+
+
+def test_run_checks_the_target_against_the_data_up_front(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    data.mkdir()
+    columns = [f"f{i}" for i in range(13)] + ["SalePrice"]
+    pd.DataFrame([range(14)], columns=columns).to_csv(data / "train.csv", index=False)
+    code = main(["run", "--goal", "g", "--data-dir", str(data), "--target", "saleprice"])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--target: 'saleprice' is not a column of train.csv; closest: SalePrice;" in err
+    assert "columns (14)" in err and "f12, SalePrice" in err
+    assert not (tmp_path / "aide-runs").exists()
+
+
+def test_resume_steps_is_the_total_and_says_so(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    path = write_journal(tmp_path / "run" / "journal.ipynb", make_info(), make_journal(4))
+    assert main(["run", "--resume", str(path.parent), "--steps", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "already has 4 nodes and --steps is the total: give more, e.g. --steps 9" in err
+
+
+def test_run_refuses_a_bad_parallel(tmp_path: Path, capsys) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    data.mkdir()
+    args = ["run", "--goal", "g", "--data-dir", str(data), "--parallel", "0"]
+    assert main(args) == 2
+    assert "--parallel: must be at least 1" in capsys.readouterr().err

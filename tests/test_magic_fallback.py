@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import queue
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -140,7 +141,7 @@ def test_pause_resume_stop_and_list_in_kernel(kernel: BlockingKernelClient, tmp_
         kernel, '%aide optimize --data df --target target --steps 40 "predict target"'
     )
     assert content["status"] == "ok"
-    content, messages, _ = run(kernel, "%aide pause")
+    content, messages, _ = run(kernel, "%aide pause --finish-running")
     assert "stopping after the running nodes" in text_of(messages)
     paused = wait_for(kernel, ("paused",))
     _, messages, _ = run(kernel, "%aide pause")
@@ -163,7 +164,7 @@ def test_pause_resume_stop_and_list_in_kernel(kernel: BlockingKernelClient, tmp_
     content, messages, _ = run(
         kernel, '%aide optimize --data df --target target --steps 40 "predict target"\n%aide stop'
     )
-    assert content["status"] == "ok" and "stopping after the running nodes" in text_of(messages)
+    assert content["status"] == "ok" and re.search(r"search \S+: stopping\n", text_of(messages))
     wait_for(kernel, ("stopped",))
     second = [d for d in (tmp_path / "aide-runs").iterdir() if d != run_dir]
     info, journal = load_journal(second[0] / "journal.ipynb")

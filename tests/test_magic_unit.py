@@ -152,7 +152,7 @@ def test_parse_errors_are_one_line(line: str, needle: str) -> None:
         ),
         (
             'optimize --data df --target cost "x"',
-            "--target: 'cost' is not a column of df (columns: a, price)",
+            "--target: 'cost' is not a column of df; columns (2): a, price",
         ),
         ('optimize --data df,test --target nope "x"', "is not a column of df, test"),
         ('optimize --data df --data-dir nowhere "x"', "--data-dir: 'nowhere' is not a folder"),
@@ -289,7 +289,21 @@ def test_optimize_posts_and_returns_at_once_then_best_inserts_code(
     assert text.startswith("# AIDE search s1, node n1 (step 0, draft): metric 0.9")
     assert text.endswith(NODE_CODE)
     out, err, _ = aide(shell, capsys, "promote nope")
-    assert "the server answered 404: no node nope" in err
+    assert "search s1: no node 'nope': name a node as the panel shows it (#3 or 3" in err
+    for ref in ("#0", "0", "n"):  # as the panel labels it, a step number, an id prefix
+        out, err, _ = aide(shell, capsys, f"promote {ref}")
+        assert err == "" and "node n1, metric 0.9" in out, ref
+    out, err, _ = aide(shell, capsys, "promote #7")
+    assert "no node #7 (steps are 0 to 0)" in err
+
+
+def test_an_html_error_page_never_reaches_the_notebook(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], fake: FakeAide
+) -> None:
+    fake.html_errors = True
+    out, err, _ = aide(shell, capsys, "status s404")
+    assert "the server answered 404: HTTP 404 Not Found for GET aide/searches/s404" in err
+    assert "<" not in out + err and fake.token not in out + err
 
 
 def test_llm_model_needs_the_servers_key_and_server_errors_are_one_line(
@@ -303,6 +317,11 @@ def test_llm_model_needs_the_servers_key_and_server_errors_are_one_line(
     assert fake.requests[-1][2]["model"] == "gpt-4o"
     _, err, _ = aide(shell, capsys, "stop s1")
     assert err == "" and fake.searches["s1"]["status"] == "stopped"
+    assert fake.requests[-1][:3] == ("POST", "/aide/searches/s1/stop", {})
+    _, err, _ = aide(shell, capsys, "stop --finish-running s1")
+    assert err == "" and fake.requests[-1][2] == {"finish_running": True}
+    _, err, _ = aide(shell, capsys, "stop --finish s1")
+    assert "usage: %aide stop [--finish-running] [SEARCH_ID]" in err
     _, err, _ = aide(shell, capsys, "status s404")
     assert err.strip() == "aide: the server answered 404: no search at /aide/searches/s404"
 
@@ -386,3 +405,26 @@ def test_tracker_stops_when_the_search_ends_and_survives_fetch_errors() -> None:
     )
     gone.start().join(timeout=5)
     assert not gone.alive and "lost contact" in gone.handle.shown[-1]["text/plain"]
+
+
+def test_progress_always_names_the_coder_and_model() -> None:
+    base = {"id": "s1", "status": "running", "steps_done": 0, "steps": 5}
+    builtin = render_text({**base, "coder": "builtin", "model": "builtin"})
+    assert "builtin coder (offline baseline, no LLM" in builtin
+    llm = {**base, "coder": "openai", "model": "gpt-4o-mini", "endpoint": "http://h:1/v1"}
+    assert "coder: LLM gpt-4o-mini at http://h:1/v1" in render_text(llm)
+    assert "LLM gpt-4o-mini at http://h:1/v1" in render_html(llm)
+    paused = {**llm, "status": "paused", "stop_reason": "LLM endpoint http://h:1/v1: HTTP 401"}
+    assert "paused (LLM endpoint http://h:1/v1: HTTP 401)" in render_text(paused)
+
+
+def test_best_while_running_without_a_working_node_is_news_not_an_error(
+    shell: InteractiveShell, capsys: pytest.CaptureFixture[str], fake: FakeAide
+) -> None:
+    fake._advance = lambda search: None  # type: ignore[method-assign]  # no node finishes
+    aide(shell, capsys, 'optimize --data df --steps 3 "predict the price"')
+    out, err, _ = aide(shell, capsys, "best")
+    assert err == "" and "search s1 is still running (0 nodes finished, none working yet)" in out
+    fake.searches["s1"]["status"] = "done"
+    out, err, _ = aide(shell, capsys, "best")
+    assert "search s1 is done and has no working solution" in err

@@ -108,7 +108,9 @@ async def test_two_searches_pause_stop_resume_fork_delete(jp_fetch, jp_serverapp
     code, child = await api(jp_fetch, "searches", second, "nodes", forked["id"])
     assert child["code"] == edited and "forked by the user" in child["output"]
     assert child["parent_code"] == parent["code"]
-    assert done["status"] == "done"  # forks run even past the step budget, then it ends
+    # only the fork ran: the stopped search did not resume its step budget, and is stopped again
+    assert done["status"] == "stopped" and done["stop_reason"] == "stopped by user"
+    assert len(done["nodes"]) == len(stopped["nodes"]) + 1
 
     code, forked2 = await api(
         jp_fetch,

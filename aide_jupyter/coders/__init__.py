@@ -2,11 +2,60 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from typing import Any
 
-from aide_jupyter.search.coder import Coder, CodeReply, CoderError, ReviewReply, Usage
+from aide_jupyter.search.coder import (
+    Coder,
+    CodeReply,
+    CoderError,
+    LLMUnavailable,
+    ReviewReply,
+    Usage,
+)
 
-__all__ = ["CodeReply", "Coder", "CoderError", "ReviewReply", "Usage", "make_coder"]
+__all__ = [
+    "DEFAULT_LLM_MODEL",
+    "CodeReply",
+    "Coder",
+    "CoderError",
+    "LLMUnavailable",
+    "ReviewReply",
+    "Usage",
+    "coder_kind",
+    "default_model",
+    "llm_configured",
+    "make_coder",
+]
+
+# The model a search uses when a key or endpoint is set and nobody named one (AIDE_MODEL overrides).
+DEFAULT_LLM_MODEL = "gpt-4o-mini"
+
+
+def llm_configured(environ: Mapping[str, str] | None = None) -> bool:
+    """A key or an endpoint in the environment: the user wants the LLM."""
+    env = os.environ if environ is None else environ
+    return bool(env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"))
+
+
+def default_model(
+    environ: Mapping[str, str] | None = None,
+    *,
+    llm_model: str = DEFAULT_LLM_MODEL,
+    llm: bool | None = None,
+) -> str:
+    """The model of a search that names none: AIDE_MODEL or `llm_model` when an LLM is
+    configured (`llm`, else judged from the environment), else the offline builtin coder."""
+    env = os.environ if environ is None else environ
+    if not (llm_configured(env) if llm is None else llm):
+        return "builtin"
+    return env.get("AIDE_MODEL") or llm_model or DEFAULT_LLM_MODEL
+
+
+def coder_kind(model: str) -> str:
+    """`builtin` or `openai`: what the summaries call the coder of `model`."""
+    return "builtin" if model == "builtin" else "openai"
 
 
 def make_coder(model: str, **settings: Any) -> Coder:

@@ -13,6 +13,7 @@ import json
 import logging
 import random
 import re
+from typing import Any
 
 from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.prompts import Prompt, TaskContext
@@ -146,14 +147,24 @@ class BuiltinCoder:
                 ctx,
             )
         change = self._from_instruction(spec, prompt.instruction, ctx)
-        if change is None:  # a mutation not already tried from this parent, if one is found
-            tried = {s.to_json() for s in map(read_spec, prompt.tried_codes) if s is not None}
-            base = spec.to_json()
-            for _ in range(8):
-                spec = Spec(**json.loads(base))
-                change = self._mutate(spec, rng, ctx)
-                if spec.to_json() not in tried and spec.to_json() != base:
-                    break
+        if change is not None:
+            return self._reply(f"Fork of the previous solution: {change}.", spec, ctx)
+        classification = "task: classification" in (parent.output or "") if parent else False
+        tried = {s.to_json() for s in map(read_spec, prompt.tried_codes) if s is not None}
+        base = spec.to_json()
+        for _ in range(8):  # a mutation not already tried from this parent, if one is found
+            spec = Spec(**json.loads(base))
+            change = self._mutate(spec, rng, ctx, classification=classification)
+            if spec.to_json() not in tried and spec.to_json() != base:
+                break
+        if prompt.instruction:
+            return self._reply(
+                f"The builtin coder could not follow {prompt.instruction!r} (it understands "
+                "model families, tree counts, depth, learning rate, neighbours, folds, scaling "
+                f"and a log target); it made an ordinary change instead: {change}.",
+                spec,
+                ctx,
+            )
         return self._reply(f"Improve the previous solution: {change}.", spec, ctx)
 
     async def debug(self, prompt: Prompt) -> CodeReply:
@@ -268,12 +279,14 @@ class BuiltinCoder:
 
     # ----- mutations -----
 
-    def _mutate(self, spec: Spec, rng: random.Random, ctx: TaskContext) -> str:
+    def _mutate(
+        self, spec: Spec, rng: random.Random, ctx: TaskContext, *, classification: bool = False
+    ) -> str:
         roll = rng.random()
         if roll < 0.55:
             return self._tune(spec, rng)
         if roll < 0.8:
-            return self._feature(spec, rng)
+            return self._feature(spec, rng, classification=classification)
         families = [f for f in self.available_families(ctx) if f != spec.family]
         new = rng.choice(families) if families else spec.family
         old = spec.family
@@ -294,8 +307,10 @@ class BuiltinCoder:
         return f"set {key} of the {spec.family} model from {current!r} to {new!r}"
 
     @staticmethod
-    def _feature(spec: Spec, rng: random.Random) -> str:
-        options = ["scale", "impute", "log_target"] + (["poly"] if spec.family == "linear" else [])
+    def _feature(spec: Spec, rng: random.Random, *, classification: bool = False) -> str:
+        options = ["scale", "impute"] + (["poly"] if spec.family == "linear" else [])
+        if not classification or spec.log_target:  # a log target means nothing for classes
+            options.append("log_target")
         what = rng.choice(options)
         if what == "scale":
             spec.scale = not spec.scale
@@ -307,9 +322,7 @@ class BuiltinCoder:
             spec.poly = not spec.poly
             return ("add" if spec.poly else "drop") + " degree-2 polynomial feature interactions"
         spec.log_target = not spec.log_target
-        return (
-            "fit" if spec.log_target else "stop fitting"
-        ) + " a regression target on the log scale (no effect on classification)"
+        return ("fit" if spec.log_target else "stop fitting") + " the target on the log scale"
 
     @staticmethod
     def _lighten(spec: Spec) -> None:
@@ -322,21 +335,66 @@ class BuiltinCoder:
     def _from_instruction(
         self, spec: Spec, instruction: str | None, ctx: TaskContext
     ) -> str | None:
-        """The few instructions a template coder can follow: a model family or a feature step."""
+        """What a template coder can follow of an instruction: a model family, its size and
+        depth, the learning rate, neighbours, folds, scaling, a log target. The plan says what
+        changed, and what was not understood; None when nothing was."""
         if not instruction:
             return None
         low = instruction.lower()
+        before = spec.to_json()
+        done: list[str] = []
         for family, words in _FAMILY_WORDS.items():
             if any(w in low for w in words) and family in self.available_families(ctx):
-                fresh = Spec.defaults(
-                    family, clf_metric=spec.clf_metric, reg_metric=spec.reg_metric
-                )
-                spec.family, spec.params = fresh.family, fresh.params
-                return f"follow the instruction {instruction!r}: use a {family} model"
+                if spec.family != family:
+                    fresh = Spec.defaults(
+                        family, clf_metric=spec.clf_metric, reg_metric=spec.reg_metric
+                    )
+                    spec.family, spec.params = fresh.family, fresh.params
+                done.append(f"a {family.replace('_', ' ')} model")
+                break
+        for key, value in _numbers(low):
+            target = key
+            if key == "n_estimators" and key not in spec.params and "max_iter" in spec.params:
+                target = "max_iter"  # HistGradientBoosting counts its trees as iterations
+            if key == "folds":
+                spec.folds = max(2, min(20, int(value)))
+                done.append(f"{spec.folds}-fold cross-validation")
+            elif target in spec.params:
+                spec.params[target] = value
+                done.append(f"{target}={value!r}")
         if "scal" in low or "standardi" in low:
             spec.scale = True
-            return f"follow the instruction {instruction!r}: standardise numeric features"
-        if "log" in low:
+            done.append("standardised numeric features")
+        if "log" in low and ("target" in low or "scale" in low):
             spec.log_target = True
-            return f"follow the instruction {instruction!r}: fit the target on the log scale"
-        return None
+            done.append("the target on the log scale (regression only)")
+        if not done:
+            return None
+        what = ", ".join(done)
+        if spec.to_json() == before:
+            return (
+                f"the instruction {instruction!r} asks for what the parent already does "
+                f"({what}): same code as the parent"
+            )
+        return f"follow the instruction {instruction!r}: {what}"
+
+
+_NUMBER_PATTERNS: tuple[tuple[str, str, type], ...] = (
+    ("n_estimators", r"(\d+)\s*(?:trees|estimators|boosting rounds|rounds|iterations)", int),
+    ("n_estimators", r"n_estimators\s*[=:]?\s*(\d+)", int),
+    ("max_depth", r"(?:max_depth|depth)\s*(?:of\s*)?[=:]?\s*(\d+)", int),
+    ("max_depth", r"(\d+)\s*(?:levels? deep|deep)", int),
+    ("learning_rate", r"(?:learning[_ ]rate|lr)\s*(?:of\s*)?[=:]?\s*(\d*\.\d+|\d+)", float),
+    ("n_neighbors", r"(\d+)\s*(?:nearest\s*)?neighbou?rs", int),
+    ("folds", r"(\d+)[- ]?folds?", int),
+)
+
+
+def _numbers(text: str) -> list[tuple[str, Any]]:
+    """Settings with numbers an instruction names (`300 trees`, `depth 6`, `lr 0.05`)."""
+    found: dict[str, Any] = {}
+    for key, pattern, kind in _NUMBER_PATTERNS:
+        match = re.search(pattern, text)
+        if match and key not in found:
+            found[key] = kind(match.group(1))
+    return list(found.items())

@@ -1,9 +1,11 @@
 """A coder on any OpenAI-compatible chat endpoint (OpenAI, Azure, vLLM, Ollama, LiteLLM, ...).
 
 Every call is bounded: a timeout, then at most `max_retries` retries with exponential backoff that
-honours Retry-After, on 429, 5xx and connection errors; after that the call raises CoderError and
-the search fails just that node. The SDK's own retries are off so this policy is the only one.
-What a model cannot do (tools, temperature) is learned from the API's error, then remembered.
+honours Retry-After, on 429, 5xx, timeouts and dropped connections. The SDK's own retries are
+off, so this policy is the only one.
+What a model cannot take (tools, temperature, max_tokens, ...) is learned from the API's error and
+remembered per endpoint and model (quirks.py). An endpoint that cannot serve at all (unreachable,
+401/403/404, retries exhausted) raises LLMUnavailable: the search pauses instead of failing nodes.
 The API key comes from the settings or OPENAI_API_KEY and is never logged, returned or stored.
 """
 
@@ -22,12 +24,14 @@ from typing import Any
 import openai
 from openai import AsyncOpenAI
 
-from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
+from aide_jupyter.search.coder import CodeReply, CoderError, LLMUnavailable, ReviewReply, Usage
 from aide_jupyter.search.prompts import REVIEW_JSON_FORMAT, Prompt
+
+from . import quirks
 
 logger = logging.getLogger(__name__)
 
-# USD per million tokens (input, output). Override or extend with `prices=`; unknown models cost 0.
+# USD per million tokens (input, output). Override or extend with `prices=`; unknown: cost unknown.
 DEFAULT_PRICES: dict[str, tuple[float, float]] = {
     "gpt-4o": (2.5, 10.0),
     "gpt-4o-mini": (0.15, 0.6),
@@ -55,7 +59,9 @@ REVIEW_TOOL: dict[str, Any] = {
         },
     },
 }
-_RETRYABLE = (openai.RateLimitError, openai.InternalServerError, openai.APIConnectionError)
+# An endpoint answering these cannot serve the search (key, permission, model): pause, no retry.
+_UNSERVABLE = (401, 403, 404)
+_TRANSIENT = (408, 409, 429)
 
 
 class _ToolsRejected(Exception):
@@ -109,10 +115,50 @@ def retry_after_s(exc: Exception) -> float | None:
         return None if when is None else max(0.0, when.timestamp() - time.time())
 
 
-def _mentions(exc: openai.APIStatusError, *words: str) -> bool:
-    param = str(getattr(exc, "param", "") or "").lower()
-    message = str(getattr(exc, "message", "") or exc).lower()
-    return any(w in param or w in message for w in words)
+def price_of(
+    model: str, prices: dict[str, tuple[float, float]] | None = None
+) -> tuple[float, float] | None:
+    """USD per million tokens (input, output) of `model`, or None when unknown; dated names like
+    gpt-4o-2024-08-06 take the longest known prefix."""
+    table = {**DEFAULT_PRICES, **(prices or {})}
+    if model in table:
+        return table[model]
+    known = sorted((k for k in table if model.startswith(k)), key=len)
+    return table[known[-1]] if known else None
+
+
+def _unreachable(exc: Exception) -> bool:
+    """Connection refused or unknown host: no point retrying (a timeout or a reset is transient)."""
+    if isinstance(exc, openai.APITimeoutError) or not isinstance(exc, openai.APIConnectionError):
+        return False
+    # By name: the SDK may bring its own copy of httpx (httpx2), whose classes differ from httpx's.
+    return any(k.__name__ == "ConnectError" for k in type(exc.__cause__).__mro__)
+
+
+def _server_message(exc: Exception) -> str:
+    """The endpoint's own error message (from its JSON body), without the SDK's prefix."""
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        text = inner.get("message") if isinstance(inner, dict) else inner
+        if isinstance(text, str) and text.strip():
+            return text.strip()[:300]
+    text = str(getattr(exc, "message", "") or "").strip()
+    return re.sub(r"^Error code: \d+ - ", "", text)[:300]
+
+
+def _describe(exc: Exception) -> str:
+    """One line for users: the status or the connection problem, with the server's message."""
+    status = getattr(exc, "status_code", None)
+    if status is not None:
+        message = _server_message(exc)
+        return redact(f"HTTP {status}: {message}" if message else f"HTTP {status}")
+    cause = exc.__cause__
+    if _unreachable(exc):
+        return redact(f"unreachable: {cause}" if str(cause) else "unreachable")
+    if isinstance(exc, openai.APITimeoutError):
+        return "timed out"
+    return redact(f"{type(exc).__name__}: {cause or exc}")
 
 
 class OpenAICoder:
@@ -151,12 +197,15 @@ class OpenAICoder:
         self.reply_retries = reply_retries
         self.max_output_tokens = max_output_tokens
         self.usage = Usage()
-        self._no_temperature: set[str] = set()
-        self._no_tools: set[str] = set()
         self._unpriced: set[str] = set()
         self._client = AsyncOpenAI(
             api_key=key or "not-needed", base_url=self.base_url, timeout=timeout_s, max_retries=0
         )
+
+    @property
+    def endpoint(self) -> str:
+        """The base URL requests go to (never the key)."""
+        return str(self._client.base_url).rstrip("/")
 
     def __repr__(self) -> str:
         return f"OpenAICoder(model={self.model!r}, base_url={self.base_url!r})"
@@ -186,7 +235,7 @@ class OpenAICoder:
     async def review(self, prompt: Prompt) -> ReviewReply:
         model = self.feedback_model
         usage = Usage()
-        if model not in self._no_tools:
+        if quirks.NO_TOOLS not in quirks.known(self.endpoint, model):
             try:
                 return await self._review_tools(prompt, usage)
             except _ToolsRejected:
@@ -253,16 +302,15 @@ class OpenAICoder:
             {"role": "user", "content": prompt.render()},
         ]
 
-    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float:
-        price = self.prices.get(model)
-        if price is None:  # dated names like gpt-4o-2024-08-06: the longest known prefix
-            known = sorted((k for k in self.prices if model.startswith(k)), key=len)
-            price = self.prices[known[-1]] if known else None
+    def _cost(self, model: str, tokens_in: int, tokens_out: int) -> float | None:
+        price = price_of(model, self.prices)
         if price is None:
             if model not in self._unpriced:
                 self._unpriced.add(model)
-                logger.warning("no price for model %s: its cost counts as 0", model)
-            return 0.0
+                logger.warning(
+                    "no price for model %s: cost unknown (set c.AideExtension.price_table)", model
+                )
+            return None
         return (tokens_in * price[0] + tokens_out * price[1]) / 1e6
 
     async def _chat(
@@ -276,37 +324,47 @@ class OpenAICoder:
         """One chat completion with bounded retries; returns (message, finish_reason, usage)."""
         attempt = 0
         while True:
-            kwargs: dict[str, Any] = {"model": model, "messages": messages}
-            if self.temperature is not None and model not in self._no_temperature:
-                kwargs["temperature"] = self.temperature
-            if tools:
-                kwargs["tools"], kwargs["tool_choice"] = tools, tool_choice
-            if self.max_output_tokens:
-                kwargs["max_tokens"] = self.max_output_tokens
+            learned = quirks.known(self.endpoint, model)
+            kwargs = quirks.request(
+                model,
+                messages,
+                learned,
+                temperature=self.temperature,
+                max_output_tokens=self.max_output_tokens,
+                tools=tools,
+                tool_choice=tool_choice,
+            )
+            if tools and "tools" not in kwargs:
+                raise _ToolsRejected("learned earlier")
             try:
                 response = await self._client.chat.completions.create(**kwargs)
             except openai.BadRequestError as exc:
-                if "temperature" in kwargs and _mentions(exc, "temperature"):
-                    logger.info("model %s rejects temperature; sending none", model)
-                    self._no_temperature.add(model)
-                    continue
-                if tools and _mentions(exc, "tool", "function"):
-                    self._no_tools.add(model)
-                    raise _ToolsRejected(str(exc.message)) from exc
-                raise CoderError(f"request rejected by {model}: {exc.message}") from exc
-            except (*_RETRYABLE, openai.APIStatusError) as exc:
-                status = getattr(exc, "status_code", None)
-                retryable = (
-                    isinstance(exc, _RETRYABLE)
-                    or status in (408, 409, 429)
-                    or (status is not None and status >= 500)
+                quirk = quirks.learn(
+                    str(getattr(exc, "message", "") or exc).lower(),
+                    str(getattr(exc, "param", "") or "").lower(),
+                    kwargs,
                 )
-                what = f"HTTP {status}" if status else type(exc).__name__
+                if quirk is not None and quirk not in learned:
+                    logger.info("model %s at %s: learned %s", model, self.endpoint, quirk)
+                    quirks.remember(self.endpoint, model, quirk)
+                    if quirk == quirks.NO_TOOLS:
+                        raise _ToolsRejected(str(exc.message)) from exc
+                    continue
+                raise CoderError(redact(f"request rejected by {model}: {exc.message}")) from exc
+            except (openai.APIConnectionError, openai.APIStatusError) as exc:
+                status = getattr(exc, "status_code", None)
+                what = _describe(exc)
+                if status in _UNSERVABLE or _unreachable(exc):
+                    raise LLMUnavailable(self.endpoint, model, what) from exc
+                retryable = isinstance(exc, openai.APIConnectionError) or status in _TRANSIENT
+                retryable = retryable or (status is not None and status >= 500)
                 if not retryable:
-                    raise CoderError(redact(f"{model} call failed ({what}): {exc}")) from exc
+                    raise CoderError(redact(f"{model} call failed ({what})")) from exc
                 attempt += 1
                 if attempt > self.max_retries:
-                    raise CoderError(f"LLM unavailable after {attempt} attempts ({what})") from exc
+                    raise LLMUnavailable(
+                        self.endpoint, model, f"still failing after {attempt} attempts ({what})"
+                    ) from exc
                 delay = retry_after_s(exc)
                 if delay is None:
                     delay = self.backoff_s * 2 ** (attempt - 1)

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import logging
 import time
+from collections.abc import Callable
 from typing import Any
 
 from aide_jupyter.executors import protocol
@@ -47,6 +48,10 @@ class KernelExecutor:
         poll_interval_s: float = 5.0,
         lost_after_s: float = 3.0,
         preview_source: str | None = None,
+        use_subshell: bool = True,
+        env_allow: list[str] | tuple[str, ...] = (),
+        env_drop: list[str] | tuple[str, ...] = (),
+        secrets: Callable[[], list[str]] | None = None,
     ) -> None:
         if mode not in ("auto", "fork", "spawn"):
             raise ValueError(f"mode must be auto, fork or spawn, not {mode!r}")
@@ -80,6 +85,15 @@ class KernelExecutor:
         self._installed_preview: str | None = None
         self._closed = False
         self._to_forget: list[int] = []
+        self.use_subshell = use_subshell
+        self.env_allow = list(env_allow)
+        self.env_drop = list(env_drop)
+        self._secrets = secrets  # values the server knows (the LLM key): masked in results
+        self._supports_subshells = False
+        self._subshell: str | None = None
+        self._mode_used: str | None = None  # what the runner chose for `mode` in this kernel
+        self._seqs: dict[str, int] = {}  # node_id -> seq of nodes in flight
+        self._cancel_wanted: set[str] = set()
 
     # ------------------------------------------------------------------ connection
     async def start(self) -> None:
@@ -96,14 +110,40 @@ class KernelExecutor:
                 "control", "kernel_info_request", {}, timeout=self.request_timeout_s
             )
             self._kernel_session = reply["header"].get("session")
+            features = reply.get("content", {}).get("supported_features") or []
+            self._supports_subshells = self.use_subshell and "kernel subshells" in features
             await self._ensure_runner()
 
     async def close(self) -> None:
-        """Stop listening; running children finish on their own (results stay in the kernel)."""
+        """Stop listening; running children finish on their own (results stay in the kernel).
+        Call `cancel()` first to end them."""
         self._closed = True
         self._fail_all(ExecutorLost("executor closed"))
+        if self._subshell is not None and self._started:
+            with contextlib.suppress(Exception):
+                await self.transport.request(
+                    "control", "delete_subshell_request", {"subshell_id": self._subshell}, 5.0
+                )
+            self._subshell = None
         await self.transport.close()
         self._started = False
+
+    def describe(self) -> dict[str, Any]:
+        """For the search summary: how nodes run here and whether launches bypass the main
+        shell. `mode` is the requested one until the runner has chosen."""
+        return {"mode": self._mode_used or self.mode, "subshell": self._subshell is not None}
+
+    async def _open_subshell(self) -> None:
+        """Our own subshell (kernel protocol 5.5), so launches do not wait behind user cells."""
+        self._subshell = None
+        if not self._supports_subshells:
+            return
+        try:
+            reply = await self._request("control", "create_subshell_request", {}, timeout=10.0)
+        except asyncio.TimeoutError:
+            log.warning("kernel advertised subshells but did not create one; using the main shell")
+            return
+        self._subshell = reply.get("content", {}).get("subshell_id")
 
     def _on_iopub(self, msg: dict[str, Any]) -> None:
         session = msg.get("header", {}).get("session")
@@ -129,6 +169,7 @@ class KernelExecutor:
     def _lost(self, reason: str) -> None:
         log.warning("executor lost its kernel runner: %s", reason)
         self._instance = None
+        self._subshell = None  # the new kernel has none of ours
         self._fail_all(ExecutorLost(reason))
 
     def _fail_all(self, exc: Exception) -> None:
@@ -156,9 +197,16 @@ class KernelExecutor:
             "allow_stdin": False,
             "stop_on_error": False,
         }
-        return await self._request(
-            "shell", "execute_request", content, timeout or self.request_timeout_s
-        )
+        try:
+            return await self.transport.request(
+                "shell",
+                "execute_request",
+                content,
+                timeout or self.request_timeout_s,
+                subshell_id=self._subshell,
+            )
+        except TransportClosed as exc:
+            raise ExecutorLost(f"executor closed: {exc}") from None
 
     async def _call(self, op: str, timeout: float | None = None, **args: Any) -> dict[str, Any]:
         """Run a runner operation; reinstalls the runner once if the kernel lost it."""
@@ -178,16 +226,19 @@ class KernelExecutor:
         async with self._install_lock:
             if self._instance is not None and not force:
                 return
+            if self._instance is None:
+                await self._open_subshell()
             code = protocol.install_runner_code(self._runner_name, self._runner_parts)
             reply = await self._execute(code)
             if reply["content"].get("status") != "ok":
                 raise ExecutorLost(f"could not install the runner: {reply['content']}")
-            expr = protocol.call_expression(self._runner_name, "hello", {})
+            expr = protocol.call_expression(self._runner_name, "hello", {"mode": self.mode})
             answer, error = protocol.parse_expression(await self._execute("", {"r": expr}))
             if answer is None:
                 raise ExecutorLost(f"runner does not answer: {error}")
             self._instance = answer["instance"]
             self._cpus = int(answer.get("cpus", 1))
+            self._mode_used = answer.get("mode")
             self._last_alive = time.monotonic()
 
     # ------------------------------------------------------------------ running nodes
@@ -198,21 +249,46 @@ class KernelExecutor:
             await self._ensure_runner()
             spec = self._spec(request)
             forget, self._to_forget = self._to_forget, []
+            if request.node_id in self._cancel_wanted:
+                self._cancel_wanted.discard(request.node_id)
+                return ExecResult(
+                    output="",
+                    exit_cause="cancelled",
+                    exc_type="Cancelled",
+                    detail="cancelled before it started",
+                )
             answer = await self._call("launch", spec=spec, forget=forget)
             seq = int(answer["seq"])
+            self._mode_used = answer.get("mode", self._mode_used)
             if answer["instance"] != self._instance:
                 self._lost("the kernel's runner was replaced")
                 self._instance = answer["instance"]
             fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
             self._waiters[seq] = fut
+            self._seqs[request.node_id] = seq
             if seq in self._early:
                 fut.set_result(self._early.pop(seq))
             try:
+                if request.node_id in self._cancel_wanted:  # stop came during the launch
+                    await self._call("cancel", seqs=[seq])
                 result = await self._wait(seq, fut, request.timeout_s)
             finally:
                 self._waiters.pop(seq, None)
+                self._seqs.pop(request.node_id, None)
+                self._cancel_wanted.discard(request.node_id)
             self._to_forget.append(seq)  # sent with the next launch: no extra round trip
-            return result_from_runner(result)
+            return result_from_runner(result, self._secrets() if self._secrets else None)
+
+    async def cancel(self, node_ids: list[str] | None = None) -> list[str]:
+        """End these running nodes (all of this executor's, with None) at once: TERM, then KILL
+        of each node's process tree; their `run()` returns exit_cause "cancelled". Nodes not
+        launched yet are cancelled when their launch comes. Returns the node ids cancelled."""
+        wanted = list(self._seqs) if node_ids is None else list(node_ids)
+        self._cancel_wanted.update(wanted)
+        seqs = [self._seqs[n] for n in wanted if n in self._seqs]
+        if seqs and self._instance is not None:
+            await self._call("cancel", timeout=10.0, seqs=seqs)
+        return [n for n in wanted if n in self._seqs]
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
         return launch_spec(
@@ -222,6 +298,8 @@ class KernelExecutor:
             memory_limit_mb=self.memory_limit_mb,
             max_procs=self.max_procs,
             max_output_bytes=self.max_output_chars,
+            env_allow=self.env_allow,
+            env_drop=self.env_drop,
         )
 
     async def _wait(

@@ -97,6 +97,7 @@ class Command:
     optimize: OptimizeArgs | None = None
     search_id: str | None = None
     node_id: str | None = None
+    finish_running: bool = False  # stop / pause: let running nodes finish
 
 
 def parse_duration(text: str, option: str) -> float:
@@ -242,9 +243,14 @@ def parse(line: str, cell: str | None = None) -> Command:
         if len(rest) > 2 or any(t.startswith("-") for t in rest):
             raise UsageError("usage: %aide promote NODE [SEARCH_ID]")
         return Command(name, node_id=rest[0], search_id=rest[1] if len(rest) > 1 else None)
+    finish = False
+    if name in ("stop", "pause") and "--finish-running" in rest:
+        finish = True
+        rest = [t for t in rest if t != "--finish-running"]
     if len(rest) > 1 or any(t.startswith("-") for t in rest):
-        raise UsageError(f"usage: %aide {name} [SEARCH_ID]")
-    return Command(name, search_id=rest[0] if rest else None)
+        flag = " [--finish-running]" if name in ("stop", "pause") else ""
+        raise UsageError(f"usage: %aide {name}{flag} [SEARCH_ID]")
+    return Command(name, search_id=rest[0] if rest else None, finish_running=finish)
 
 
 def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
@@ -331,13 +337,12 @@ def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = 
         return  # arrays (X, y): there is no column to check
     if any(args.target in list(f.columns) for f in frames.values()):
         return
+    from aide_jupyter.search.columns import missing_column
+
     name, frame = next(iter(frames.items()))
     columns = [str(c) for c in list(frame.columns)]
-    shown = ", ".join(columns[:12]) + (
-        f", ... ({len(columns)} in all)" if len(columns) > 12 else ""
-    )
     where = name if len(frames) == 1 else ", ".join(frames)
-    raise UsageError(f"--target: {args.target!r} is not a column of {where} (columns: {shown})")
+    raise UsageError(f"--target: {missing_column(args.target, columns, where)}")
 
 
 def llm_key_hint(model: str) -> str:
@@ -349,10 +354,13 @@ def llm_key_hint(model: str) -> str:
 
 
 def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
-    """The model of an in-kernel search: the user's, else AIDE_MODEL with a key, else builtin."""
-    has_llm = bool(environ.get("OPENAI_API_KEY") or environ.get("OPENAI_BASE_URL"))
+    """The model of an in-kernel search: the user's, else the LLM (AIDE_MODEL or the default
+    LLM model) when a key or base URL is set, else builtin."""
+    from aide_jupyter.coders import default_model, llm_configured
+
+    has_llm = llm_configured(environ)
     if model is None:
-        return environ.get("AIDE_MODEL", "") if has_llm and environ.get("AIDE_MODEL") else "builtin"
+        return default_model(environ)
     if model != "builtin" and not has_llm:
         raise UsageError(llm_key_hint(model))
     return model

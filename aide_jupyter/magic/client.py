@@ -56,20 +56,27 @@ class Server:
                 raw = resp.read()
         except urllib.error.HTTPError as exc:
             text = exc.read().decode("utf-8", "replace")
-            error, message = exc.reason or "error", text.strip() or str(exc.reason)
+            # Only a JSON {error, message} is shown: an HTML error page may carry the token.
+            error = str(exc.reason or "error")
+            message = f"HTTP {exc.code} {error} for {method} {path.split('?')[0]}"
             with contextlib.suppress(ValueError, AttributeError):
                 parsed = json.loads(text)
-                error = parsed.get("error", error)
-                message = parsed.get("message", message)
-            raise ServerError(exc.code, str(error), str(message)) from None
+                error = str(parsed.get("error", error))
+                message = str(parsed.get("message", message))
+            raise ServerError(exc.code, error, self._redact(message)) from None
         except (OSError, ValueError) as exc:  # refused, timeout, bad URL
             raise ServerError(0, "unreachable", f"{self.url} did not answer: {exc}") from None
         if not raw:
             return None
+        if raw.lstrip()[:1] == b"<":
+            raise ServerError(0, "bad_reply", f"{self.url}{path} answered HTML, not JSON")
         try:
             return json.loads(raw)
         except ValueError:
             raise ServerError(0, "bad_reply", f"{self.url}{path} did not answer JSON") from None
+
+    def _redact(self, text: str) -> str:
+        return text.replace(self.token, "***") if self.token else text
 
 
 def kernel_id() -> str | None:

@@ -85,6 +85,7 @@ class InKernelExecutor:
         self.max_procs = max_procs
         self.max_output_chars = max_output_chars
         self.mode = mode
+        self._seqs: dict[str, int] = {}
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
         return launch_spec(
@@ -102,6 +103,7 @@ class InKernelExecutor:
         wake = asyncio.Event()
         token = runner.subscribe(lambda: loop.call_soon_threadsafe(wake.set))
         seq = int(runner.op_launch(self.namespace, self._spec(request))["seq"])
+        self._seqs[request.node_id] = seq
         try:
             while True:
                 wake.clear()
@@ -117,7 +119,14 @@ class InKernelExecutor:
         finally:
             runner.unsubscribe(token)
             runner.op_forget(self.namespace, [seq])
+            self._seqs.pop(request.node_id, None)
         return result_from_runner(raw)
+
+    async def cancel(self, node_ids: list[str]) -> None:
+        """End these running nodes now (stop without --finish-running)."""
+        seqs = [self._seqs[n] for n in node_ids if n in self._seqs]
+        if seqs:
+            shared_runner().op_cancel(self.namespace, seqs=seqs)
 
     async def close(self) -> None:
         """Nothing to release: the runner and its thread belong to the kernel."""
@@ -232,11 +241,11 @@ class LocalSearch:
         with contextlib.suppress(RuntimeError):  # the loop just closed: nothing to stop
             loop.call_soon_threadsafe(fn)
 
-    def stop(self) -> None:
-        self._call(self.search.request_stop)
+    def stop(self, finish_running: bool = False) -> None:
+        self._call(lambda: self.search.request_stop(finish_running=finish_running))
 
-    def pause(self) -> None:
-        self._call(self.search.request_pause)
+    def pause(self, finish_running: bool = False) -> None:
+        self._call(lambda: self.search.request_pause(finish_running=finish_running))
 
     def summary(self) -> dict[str, Any]:
         """The same shape as the server's search summary, so one display renders both."""

@@ -12,13 +12,14 @@ from __future__ import annotations
 import math
 import os
 import sys
+import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
 
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
-from ..search.journal import split_cells
+from ..search.journal import resolve_ref, split_cells
 from .args import (
     Command,
     OptimizeArgs,
@@ -70,11 +71,13 @@ Options of optimize:
 
 Steer searches (SEARCH_ID defaults to the last one started here):
   %aide status [SEARCH_ID]      the progress, updating until the search ends
-  %aide stop [SEARCH_ID]        no new nodes; running ones finish
+  %aide stop [--finish-running] [SEARCH_ID]   no new nodes; running ones end now (or finish)
   %aide pause [SEARCH_ID]       like stop, but resume continues it
   %aide resume [SEARCH_ID]      continue a paused search
-  %aide best [SEARCH_ID]        put the best solution's code in a new cell below
-  %aide promote NODE [SEARCH_ID]  put node NODE's code in a new cell below
+  %aide best [SEARCH_ID]        put the best solution's code in a new cell below (while the
+                                search has none yet, says so: run it again later)
+  %aide promote NODE [SEARCH_ID]  put node NODE's code in a new cell below; NODE as the panel
+                                shows it (#3, or 3: the step) or a node id or id prefix
   %aide list                    all searches
   %aide help                    this text (also %aide?)
 
@@ -300,7 +303,8 @@ class AideMagics(Magics):
         self._track(search.id, search.summary(), search.summary, main=False)
 
     def _stop_remote(self, sid: str, cmd: Command) -> None:
-        summary = self._remote().request("POST", f"aide/searches/{sid}/{cmd.name}", {})
+        body = {"finish_running": True} if cmd.finish_running else {}
+        summary = self._remote().request("POST", f"aide/searches/{sid}/{cmd.name}", body)
         _say(f"search {sid}: {summary.get('status', cmd.name)}")
 
     _pause_remote = _stop_remote
@@ -309,8 +313,11 @@ class AideMagics(Magics):
         if not search.running:
             _say(f"search {search.id} is not running ({search.info.status})")
             return
-        search.stop() if cmd.name == "stop" else search.pause()
-        _say(f"search {search.id}: stopping after the running nodes")
+        search.stop(cmd.finish_running) if cmd.name == "stop" else search.pause(cmd.finish_running)
+        _say(
+            f"search {search.id}: stopping"
+            + (" after the running nodes" if cmd.finish_running else "")
+        )
 
     _pause_local = _stop_local
 
@@ -335,13 +342,17 @@ class AideMagics(Magics):
 
     def _best_remote(self, sid: str, cmd: Command) -> None:
         server = self._remote()
-        node_id = cmd.node_id
-        if node_id is None:
-            best = server.request("GET", f"aide/searches/{sid}").get("best")
+        detail = server.request("GET", f"aide/searches/{sid}")
+        if cmd.node_id is None:
+            best = detail.get("best")
             if not best:
-                raise UsageError(f"search {sid} has no working solution yet")
+                _no_best_yet(sid, detail)
+                return
             node_id = str(best["node_id"])
-        node = server.request("GET", f"aide/searches/{sid}/nodes/{node_id}")
+        else:
+            node_id = _resolve(sid, cmd.node_id, detail.get("nodes") or [])
+        quoted = urllib.parse.quote(node_id, safe="")
+        node = server.request("GET", f"aide/searches/{sid}/nodes/{quoted}")
         code = node.get("code") or "\n# %%\n".join(node.get("cells") or [])
         self._insert(sid, node, code)
 
@@ -352,11 +363,12 @@ class AideMagics(Magics):
         if cmd.node_id is None:
             node = journal.best_node()
             if node is None:
-                raise UsageError(f"search {search.id} has no working solution yet")
-        elif cmd.node_id in journal:
-            node = journal.get(cmd.node_id)
+                _no_best_yet(search.id, search.summary())
+                return
         else:
-            raise UsageError(f"search {search.id} has no node {cmd.node_id!r}")
+            node = journal.get(
+                _resolve(search.id, cmd.node_id, [n.summary() for n in journal.nodes])
+            )
         self._insert(search.id, node.to_dict(), node.code)
 
     _promote_local = _best_local
@@ -396,6 +408,31 @@ class AideMagics(Magics):
             _say("no searches yet")
             return
         print("\n".join(render_text(s).splitlines()[0] for s in rows))
+
+
+def _resolve(sid: str, ref: str, nodes: list[dict[str, Any]]) -> str:
+    """A node id from what the user typed: `#3`, `3` (steps, as the panel shows), an id prefix."""
+    try:
+        return resolve_ref(ref, [(str(n["id"]), int(n["step"])) for n in nodes])
+    except ValueError as exc:
+        raise UsageError(f"search {sid}: {exc}") from None
+
+
+def _no_best_yet(sid: str, summary: dict[str, Any]) -> None:
+    """No best node: while the search runs that is news, not an error (Run All reaches `best`
+    a second after `optimize`; waiting here would hold the kernel the nodes need)."""
+    status = summary.get("status")
+    done = summary.get("steps_done", 0)
+    if status in ("queued", "running", "stopping"):
+        _say(
+            f"search {sid} is still running ({done} node{'s' if done != 1 else ''} finished, "
+            "none working yet): its progress display above updates live; run %aide best again "
+            "when it shows a best"
+        )
+        return
+    raise UsageError(
+        f"search {sid} is {status} and has no working solution (see its nodes in the panel)"
+    )
 
 
 def load_ipython_extension(ipython: Any) -> None:

@@ -67,11 +67,23 @@ def _facts(summary: dict[str, Any]) -> dict[str, str]:
         "running": str(counts.get("running", 0)),
         "buggy": str(counts.get("buggy", 0)),
         "elapsed": _duration(summary.get("elapsed_s")),
-        "cost": f"${float(summary.get('cost_usd') or 0.0):.4f}",
+        "cost": "unknown (no price for the model)"
+        if summary.get("cost_usd") is None and summary.get("coder") == "openai"
+        else f"${float(summary.get('cost_usd') or 0.0):.4f}",
         "journal": str(summary.get("journal_path") or summary.get("run_dir") or ""),
         "where": str(summary.get("where") or "the AIDE side panel"),
         "mode": str(summary.get("mode") or ""),
+        "coder": coder_text(summary),
     }
+
+
+def coder_text(summary: dict[str, Any]) -> str:
+    """Which coder writes the code: the LLM's model and endpoint, or the offline baseline."""
+    model = str(summary.get("model") or "?")
+    if summary.get("coder") == "builtin" or model == "builtin":
+        return "builtin coder (offline baseline, no LLM: set OPENAI_API_KEY for one)"
+    endpoint = summary.get("endpoint")
+    return f"LLM {model}" + (f" at {endpoint}" if endpoint else "")
 
 
 def render_text(summary: dict[str, Any]) -> str:
@@ -82,6 +94,7 @@ def render_text(summary: dict[str, Any]) -> str:
     lines = [
         f"AIDE search {f['id']}{mode} · {status} · steps {f['steps']} · best {f['best']}",
         f"  running {f['running']} · buggy {f['buggy']} · elapsed {f['elapsed']} · cost {f['cost']}",
+        f"  coder: {f['coder']}",
         f"  tree: {f['where']}" + (f" · journal: {f['journal']}" if f["journal"] else ""),
     ]
     return "\n".join(lines)
@@ -108,6 +121,7 @@ def render_html(summary: dict[str, Any]) -> str:
         f"background:{color}'></div></div>"
         f"<div>steps <b>{f['steps']}</b> · best <b>{f['best']}</b> · running {f['running']}"
         f" · buggy {f['buggy']} · elapsed {f['elapsed']} · cost {f['cost']}</div>"
+        f"<div>coder: {f['coder']}</div>"
         f"<div style='opacity:.8'>tree: {f['where']}{journal}</div></div>"
     )
 

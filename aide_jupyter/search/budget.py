@@ -18,7 +18,7 @@ def budget_reason(
     *,
     elapsed_s: float,
     tokens: int,
-    cost: float,
+    cost: float | None,
     queued: bool,
 ) -> tuple[str, str] | None:
     """`("done", why)` once a budget is used or the target reached; None while the search may go
@@ -35,6 +35,8 @@ def budget_reason(
         return ("done", f"time limit reached: {cfg.time_limit_s:g} s")
     if cfg.max_tokens is not None and tokens >= cfg.max_tokens:
         return ("done", f"token budget used: {tokens} of {cfg.max_tokens}")
+    if cfg.max_cost_usd is not None and cost is None:
+        return ("done", "cost budget cannot be checked: a model without a price answered")
     if cfg.max_cost_usd is not None and cost >= cfg.max_cost_usd:
         return ("done", f"cost budget used: ${cost:.4f} of ${cfg.max_cost_usd:g}")
     if not queued and len(journal) >= cfg.steps:

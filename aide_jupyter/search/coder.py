@@ -16,23 +16,38 @@ from .prompts import Prompt
 
 
 class CoderError(RuntimeError):
-    """The coder could not answer (endpoint down after retries, unusable replies)."""
+    """The coder could not answer this request (unusable replies, a request the model refused)."""
+
+
+class LLMUnavailable(CoderError):
+    """The endpoint cannot serve the search at all: unreachable, auth or model refused, or still
+    failing after the bounded retries. The search pauses rather than burn steps on it."""
+
+    def __init__(self, endpoint: str, model: str, error: str) -> None:
+        super().__init__(f"LLM endpoint {endpoint} (model {model}): {error}")
+        self.endpoint, self.model, self.error = endpoint, model, error
 
 
 @dataclass
 class Usage:
-    """Tokens and cost, per reply and summed per coder."""
+    """Tokens and cost, per reply and summed per coder. `cost_usd` None: unknown (a model
+    without a price was used), never a silent 0."""
 
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0
     calls: int = 0
 
     def add(self, other: Usage) -> None:
         self.tokens_in += other.tokens_in
         self.tokens_out += other.tokens_out
-        self.cost_usd += other.cost_usd
+        self.cost_usd = add_cost(self.cost_usd, other.cost_usd)
         self.calls += other.calls
+
+
+def add_cost(a: float | None, b: float | None) -> float | None:
+    """Sum of two costs; unknown if either is."""
+    return None if a is None or b is None else a + b
 
 
 @dataclass

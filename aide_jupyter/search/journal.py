@@ -16,7 +16,9 @@ from typing import Any, Literal
 Stage = Literal["draft", "debug", "improve", "fork", "seed"]
 NodeStatus = Literal["queued", "running", "done", "failed"]
 MetricSource = Literal["reported", "parsed", "harness"]
-ExitCause = Literal["ok", "exception", "timeout", "signal", "exit", "memory", "lost", "error"]
+ExitCause = Literal[
+    "ok", "exception", "timeout", "signal", "exit", "memory", "cancelled", "lost", "error"
+]
 
 STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork", "seed")
 SEED_STAGE = "seed"  # the root node holding the user's own code (see search/seeding.py)
@@ -65,7 +67,7 @@ class Node:
     instruction: str | None = None
     tokens_in: int = 0
     tokens_out: int = 0
-    cost_usd: float = 0.0
+    cost_usd: float | None = 0.0  # None: unknown (a model without a price answered)
     created: float = field(default_factory=time.time)
     finished: float | None = None
 
@@ -191,6 +193,10 @@ class Journal:
         """The root holding the user's own code, if this search started from one."""
         return next((n for n in self.children(None) if n.stage == SEED_STAGE), None)
 
+    def resolve(self, ref: str) -> Node:
+        """The node `ref` names as the UI shows it (`#3`, `3`) or by id or id prefix."""
+        return self.get(resolve_ref(ref, [(n.id, n.step) for n in self.nodes]))
+
     def parent(self, node: Node) -> Node | None:
         return self._by_id.get(node.parent_id) if node.parent_id else None
 
@@ -244,11 +250,40 @@ class Journal:
             return []
         return [n.id for n in reversed(self.ancestors(best))] + [best.id]
 
-    def totals(self) -> dict[str, float]:
+    def totals(self) -> dict[str, Any]:
         """Budgets used so far, derived from the nodes (so a reloaded journal knows them)."""
         return {
             "tokens_in": sum(n.tokens_in for n in self.nodes),
             "tokens_out": sum(n.tokens_out for n in self.nodes),
-            "cost_usd": sum(n.cost_usd for n in self.nodes),
+            "cost_usd": None
+            if any(n.cost_usd is None for n in self.nodes)
+            else sum(n.cost_usd or 0.0 for n in self.nodes),
             "exec_time_s": sum(n.exec_time_s or 0.0 for n in self.nodes),
         }
+
+
+NODE_REF_HELP = "name a node as the panel shows it (#3 or 3: its step) or by its id or an id prefix"
+
+
+def resolve_ref(ref: str, nodes: list[tuple[str, int]]) -> str:
+    """The id of the node `ref` names: an exact id, `#N` or `N` (a step number), else a unique id
+    prefix. ValueError says what was wrong and what is accepted."""
+    text = str(ref).strip()
+    ids = {node_id for node_id, _ in nodes}
+    if text in ids:
+        return text
+    number = text[1:] if text.startswith("#") else text
+    if number.isdigit():
+        for node_id, step in nodes:
+            if step == int(number):
+                return node_id
+        if text.startswith("#"):
+            last = max((step for _, step in nodes), default=None)
+            steps = "no nodes yet" if last is None else f"steps are 0 to {last}"
+            raise ValueError(f"no node {text} ({steps})")
+    matches = [node_id for node_id in ids if text and node_id.startswith(text)]
+    if len(matches) == 1:
+        return matches[0]
+    if len(matches) > 1:
+        raise ValueError(f"{text!r} matches {len(matches)} nodes; give more of the id")
+    raise ValueError(f"no node {text!r}: {NODE_REF_HELP}")

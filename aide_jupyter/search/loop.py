@@ -19,10 +19,10 @@ from typing import TYPE_CHECKING, Any
 
 from .budget import budget_reason
 from .config import SearchConfig
-from .executor import Executor, ExecutorLost
+from .executor import Executor, ExecutorLost, cancel_nodes
 from .journal import Journal, Node, SearchInfo
 from .policies import make_policy
-from .seeding import seeded_policy
+from .seeding import rerun_cancelled_seed, seeded_policy
 from .steps import Listener, NodeSteps
 
 if TYPE_CHECKING:
@@ -78,9 +78,12 @@ class SearchLoop(NodeSteps):
         self._request_cause = "user"
         self._cause: str | None = None  # why a pause happens: "user" | "kernel" (SearchInfo)
         self._running = False
+        self._forks_only = False
+        self._cut = False  # stop/pause that ends running nodes (not finish_running)
+        self._cutting: asyncio.Task[None] | None = None
         totals = journal.totals()
         self._tokens = int(totals["tokens_in"] + totals["tokens_out"])
-        self._cost = float(totals["cost_usd"])
+        self._cost: float | None = totals["cost_usd"]
         self._started = time.monotonic()
         self._elapsed_base = info.elapsed_s
         for node in journal:
@@ -98,22 +101,44 @@ class SearchLoop(NodeSteps):
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
 
-    def request_stop(self, reason: str = "stopped by user") -> None:
-        """Stop launching nodes; running nodes finish, then `run()` returns with "stopped"."""
+    def request_stop(
+        self, reason: str = "stopped by user", *, finish_running: bool = False
+    ) -> None:
+        """Stop launching nodes and end the running ones at once (`finish_running`: let them
+        finish), then `run()` returns with "stopped"."""
         self._stop_requested = True
         self._request_reason = reason
+        self._request_cut(finish_running)
         if self._running:
             self._set_status("stopping")
 
-    def request_pause(self, reason: str = "paused by user", cause: str = "user") -> None:
+    def request_pause(
+        self, reason: str = "paused by user", cause: str = "user", *, finish_running: bool = False
+    ) -> None:
         """Like stop, but `run()` returns with "paused" and a later `run()` resumes.
 
         `cause` ends up in `info.pause_cause` ("user", or "kernel" when its kernel went away)."""
         self._pause_requested = True
         self._request_reason = reason
         self._request_cause = cause
+        self._request_cut(finish_running)
         if self._running:
             self._set_status("stopping")
+
+    def _request_cut(self, finish_running: bool) -> None:
+        """Cancel executing nodes through the executor; coding ones go back to the queue."""
+        if finish_running or not self._running:
+            return
+        self._cut = True
+        executing = [nid for nid, phase in self._phase.items() if phase == "executing"]
+        if executing:
+            self._cutting = asyncio.ensure_future(self._cancel_executing(executing))
+
+    async def _cancel_executing(self, node_ids: list[str]) -> None:
+        try:
+            await asyncio.wait_for(cancel_nodes(self.executor, node_ids), 10.0)
+        except Exception as exc:  # the node then ends by itself; stop still takes effect
+            logger.warning("search %s: could not cancel nodes %s: %s", self.info.id, node_ids, exc)
 
     def enqueue_fork(
         self, parent_id: str, *, instruction: str | None = None, code: str | None = None
@@ -135,30 +160,47 @@ class SearchLoop(NodeSteps):
             "id": self.info.id,
             "status": self.info.status,
             "stop_reason": self.info.stop_reason,
+            "pause_cause": self.info.pause_cause,
+            "coder": "builtin" if self.config.model == "builtin" else "openai",
+            "model": self.config.model,
+            "endpoint": getattr(self.coder, "endpoint", None),
             "steps_done": sum(1 for n in self.journal.nodes if n.is_finished),
             "steps": self.config.steps,
             "elapsed_s": round(self.info.elapsed_s, 3),
             "best": {"node_id": best.id, "metric": best.metric} if best else None,
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
-            "cost_usd": round(self._cost, 6),
+            "cost_usd": None if self._cost is None else round(self._cost, 6),
         }
 
-    async def run(self) -> str:
-        """Run until a stop condition; return (and record in info.stop_reason) why it stopped."""
+    async def run(self, *, return_to: tuple[str, str, str | None] | None = None) -> str:
+        """Run until a stop condition; return (and record in info.stop_reason) why it stopped.
+
+        `return_to` (status, reason, pause cause): run only the queued user forks, then go back
+        to that state, so forking a node of a stopped search does not resume the whole search."""
         if self._running:
             raise RuntimeError("this search is already running")
         self._running = True
-        self._stop_requested = self._pause_requested = False
+        self._forks_only = return_to is not None
+        if rerun_cancelled_seed(self.journal) and self.journal.seed_node is not None:
+            self._queue.appendleft(self.journal.seed_node.id)  # stopped before it ran: run it
+            self._emit_node(self.journal.seed_node)
+        self._stop_requested = self._pause_requested = self._cut = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
         self.info.stop_reason = self.info.pause_cause = self._cause = None
         self._set_status("running")
         tasks: dict[asyncio.Task[None], Node] = {}
         final = ("done", "nothing left to run")
+        if return_to is not None:
+            final, self._cause = return_to[:2], return_to[2]
         try:
             while True:
                 self._tick()
                 reason = self._stop_reason()
+                if self._cut:
+                    for task, node in tasks.items():
+                        if self._phase.get(node.id) == "coding":
+                            task.cancel()  # back to the queue; the coder's reply is not awaited
                 while reason is None and len(tasks) < self.config.parallel:
                     node = self._next_node()
                     if node is None:
@@ -177,6 +219,9 @@ class SearchLoop(NodeSteps):
                     self._cause = "kernel"
                     break
         except asyncio.CancelledError:
+            executing = [n.id for n in tasks.values() if self._phase.get(n.id) == "executing"]
+            if executing:
+                await self._cancel_executing(executing)
             await self._abandon(tasks, "error", "cancelled: the search was cancelled")
             self._finish("stopped", "cancelled")
             raise
@@ -213,7 +258,7 @@ class SearchLoop(NodeSteps):
             node = self.journal.get(self._queue.popleft())
             if node.status == "queued":
                 return node
-        if len(self.journal) >= self.config.steps:
+        if self._forks_only or len(self.journal) >= self.config.steps:
             return None
         action = self.policy.select(self.journal, self.rng)
         return self._new_node(action.stage, action.parent_id)
@@ -225,6 +270,12 @@ class SearchLoop(NodeSteps):
         for task in done:
             node = tasks.pop(task)
             self._phase.pop(node.id, None)
+            if task.cancelled():  # cut while coding
+                node.status, node.plan = "queued", ""
+                node.code = node.code if node.stage in ("fork", "seed") else ""
+                self._queue.appendleft(node.id)
+                self._emit_node(node)
+                continue
             exc = task.exception()
             if isinstance(exc, ExecutorLost):
                 lost = exc
@@ -254,7 +305,9 @@ class SearchLoop(NodeSteps):
             phase = self._phase.pop(node.id, None)
             if node.is_finished:
                 continue
-            if phase == "coding" or (task.cancelled() and not node.code and node.stage != "fork"):
+            if phase == "coding" or (
+                task.cancelled() and not node.code and node.stage not in ("fork", "seed")
+            ):
                 node.status, node.plan, node.code = "queued", "", ""
                 self._queue.appendleft(node.id)
                 self._emit_node(node)

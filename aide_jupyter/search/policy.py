@@ -27,9 +27,12 @@ class Policy(Protocol):
 
 
 def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
-    """A finished buggy leaf with code whose chain of debug attempts is still short enough."""
+    """A finished buggy leaf with code whose chain of debug attempts is still short enough.
+
+    A node cancelled by a stop (exc_type "Cancelled") did nothing wrong: it is not debugged."""
     return (
         node.is_finished
+        and node.exc_type != "Cancelled"
         and not node.is_good
         and bool(node.code)
         and journal.is_leaf(node)

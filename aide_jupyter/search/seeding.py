@@ -41,6 +41,18 @@ def add_seed(journal: Journal, code: str, *, node_id: str | None = None) -> Node
     return journal.add(node)
 
 
+def rerun_cancelled_seed(journal: Journal) -> bool:
+    """A seed that a stop or pause cut off (and nothing grew from) is queued to run again."""
+    seed = journal.seed_node
+    if seed is None or seed.exc_type != "Cancelled" or journal.children(seed.id):
+        return False
+    for name in ("output", "analysis"):
+        setattr(seed, name, "")
+    seed.status, seed.exc_type, seed.exc_traceback, seed.exit_cause = "queued", None, None, None
+    seed.error = seed.exec_time_s = seed.finished = seed.is_buggy = seed.metric = None
+    return True
+
+
 class SeedFirst:
     """Debug or improve the seed before anything else, then `seed_drafts` drafts, then `inner`."""
 

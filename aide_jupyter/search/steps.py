@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import time
+from collections import deque
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .budget import node_timeout
-from .coder import CoderError
+from .coder import CoderError, LLMUnavailable, add_cost
 from .config import SearchConfig
 from .executor import ExecRequest, ExecResult, Executor, ExecutorLost
 from .journal import Journal, Node, SearchInfo
@@ -42,8 +43,13 @@ class NodeSteps:
     packages: list[str]
     listeners: list[Listener]
     _phase: dict[str, str]
+    _cut: bool
     _tokens: int
-    _cost: float
+    _cost: float | None
+    _pause_requested: bool
+    _request_cause: str
+    _queue: deque[str]
+    request_pause: Callable[..., None]
     _emit_search: Callable[[], None]
 
     def _context(self) -> TaskContext:
@@ -69,6 +75,10 @@ class NodeSteps:
         if not node.code:
             try:
                 await self._write_code(node)
+            except LLMUnavailable as exc:  # not the node's fault: it waits for the resume
+                self._requeue(node)
+                self._llm_down(exc)
+                return
             except CoderError as exc:
                 self._fail(node, f"coder failed: {exc}")
                 return
@@ -85,7 +95,10 @@ class NodeSteps:
             data_names=list(self.info.data),
         )
         try:
-            result = await self.executor.run(request)
+            if self._cut:  # stopped between coding and running: do not start it
+                result = ExecResult(output="", exit_cause="cancelled", exc_type="Cancelled")
+            else:
+                result = await self.executor.run(request)
         except ExecutorLost:
             raise
         except Exception as exc:  # an executor bug fails this node, not the search
@@ -93,6 +106,9 @@ class NodeSteps:
             self._fail(node, f"executor error: {type(exc).__name__}: {exc}", exit_cause="error")
             return
         self._record_result(node, result)
+        if result.exit_cause == "cancelled":  # ended on request: not reviewed, not debugged
+            self._fail(node, result.detail or "cancelled: the search was stopped", buggy=False)
+            return
         self._phase[node.id] = "reviewing"
         review: ReviewReply | None = None
         note = ""
@@ -101,6 +117,9 @@ class NodeSteps:
                 build_review_prompt(node, self._context(), config=self.config)
             )
             self._charge(node, review.usage)
+        except LLMUnavailable as exc:
+            note = f"Review unavailable ({exc}); judged from the output alone."
+            self._llm_down(exc)
         except CoderError as exc:
             note = f"Review unavailable ({exc}); judged from the output alone."
         verdict = build_verdict(
@@ -174,6 +193,24 @@ class NodeSteps:
             f"no usable reply after {self.config.reply_retries + 1} attempts: {problem}"
         )
 
+    def _requeue(self, node: Node) -> None:
+        """Back to the front of the queue, as if never started (no step budget used)."""
+        self._phase.pop(node.id, None)
+        node.status = "queued"
+        if node.stage != "seed":  # the user's code stays; everything else is coded again
+            node.code = ""
+        if node.stage not in ("fork", "seed"):
+            node.plan = ""
+        self._queue.appendleft(node.id)
+        self._emit_node(node)
+
+    def _llm_down(self, exc: LLMUnavailable) -> None:
+        """The endpoint cannot serve: pause at once (cause "llm"); a resume tries it again."""
+        if self._pause_requested and self._request_cause == "llm":
+            return
+        logger.warning("search %s pauses: %s", self.info.id, exc)
+        self.request_pause(f"{exc}; fix the endpoint or the model, then resume", cause="llm")
+
     def _record_result(self, node: Node, result: ExecResult) -> None:
         node.output = result.output
         node.exit_cause = result.exit_cause
@@ -185,14 +222,16 @@ class NodeSteps:
     def _charge(self, node: Node, usage: Usage) -> None:
         node.tokens_in += usage.tokens_in
         node.tokens_out += usage.tokens_out
-        node.cost_usd += usage.cost_usd
+        node.cost_usd = add_cost(node.cost_usd, usage.cost_usd)
         self._tokens += usage.tokens_in + usage.tokens_out
-        self._cost += usage.cost_usd
+        self._cost = add_cost(self._cost, usage.cost_usd)
 
-    def _fail(self, node: Node, error: str, *, exit_cause: str | None = None) -> None:
+    def _fail(
+        self, node: Node, error: str, *, exit_cause: str | None = None, buggy: bool = True
+    ) -> None:
         node.status = "failed"
         node.error = error
-        node.is_buggy = True
+        node.is_buggy = buggy
         if exit_cause is not None:
             node.exit_cause = exit_cause
         node.finished = time.time()

@@ -10,7 +10,9 @@ from jupyter_server.extension.application import ExtensionApp
 from traitlets import Bool, Dict, Enum, Float, Int, List, Unicode
 
 from .. import __version__
-from ..coders import Coder, make_coder
+from ..coders import DEFAULT_LLM_MODEL, Coder, default_model, make_coder
+from ..coders.openai import price_of
+from ..executors.runner.common import MIN_SECRET_LEN, secret_values
 from ..search.config import POLICIES, ConfigError, SearchConfig
 from .events import KERNEL_ACTIONS_ID, EventSink
 from .kernels import KernelPool
@@ -32,8 +34,16 @@ class AideExtension(ExtensionApp):
         config=True,
         help=(
             "Model used when a search names none. 'builtin' is the offline baseline coder; any other "
-            "name goes to the OpenAI-compatible endpoint. Empty: an LLM model name from "
-            "AIDE_MODEL if an API key is set, else 'builtin'."
+            "name goes to the OpenAI-compatible endpoint. Empty: with an API key or a base URL, "
+            "AIDE_MODEL if set, else llm_model; with neither, 'builtin'."
+        ),
+    )
+    llm_model = Unicode(
+        DEFAULT_LLM_MODEL,
+        config=True,
+        help=(
+            "LLM model of a search that names none when an API key or base URL is configured "
+            "(and default_model is empty); the AIDE_MODEL variable overrides it."
         ),
     )
     feedback_model = Unicode(
@@ -116,9 +126,19 @@ class AideExtension(ExtensionApp):
         "auto",
         config=True,
         help=(
-            "How the kernel runs a node: fork (a copy-on-write child of the kernel), spawn (a fresh "
-            "interpreter with the named data pickled), or auto (fork on Linux unless CUDA is "
-            "initialised in the kernel)."
+            "How the kernel runs a node: fork (a copy-on-write child of the kernel), spawn (the "
+            "portable path: a fresh interpreter fed a snapshot of the named data), or auto (fork "
+            "where the kernel's Python has os.fork, os.waitid and resource, and not on macOS or "
+            "with CUDA initialised; else spawn)."
+        ),
+    )
+    node_env_allow = List(
+        Unicode(),
+        [],
+        config=True,
+        help=(
+            "Environment variables node processes keep although their names look secret "
+            "(*KEY*, *TOKEN*, *SECRET*, *PASSWORD*). The LLM key's variable is always removed."
         ),
     )
     price_table = Dict(
@@ -131,6 +151,15 @@ class AideExtension(ExtensionApp):
     )
 
     # ----- secrets and models -----
+
+    def known_secrets(self) -> list[str]:
+        """Values masked in node output: the LLM key and the server's secret-looking variables
+        (read on demand, never stored)."""
+        found = set(secret_values(os.environ, self.node_env_allow, [self.api_key_env]))
+        key = self.api_key()
+        if key and len(key) >= MIN_SECRET_LEN:
+            found.add(key)
+        return sorted(found, key=len, reverse=True)
 
     def api_key(self) -> str | None:
         """The LLM key from the environment or the secret file; read on demand, never stored."""
@@ -154,13 +183,19 @@ class AideExtension(ExtensionApp):
         return coders
 
     def resolve_model(self, requested: str | None = None) -> str:
+        """The client's model, else default_model, else the LLM when a key or endpoint is set."""
         if requested:
             return requested
         if self.default_model:
             return self.default_model
-        if self.llm_enabled and self.api_key() and os.environ.get("AIDE_MODEL"):
-            return os.environ["AIDE_MODEL"]
-        return "builtin"
+        llm = self.llm_enabled and self._llm_reachable()
+        return default_model(os.environ, llm_model=self.llm_model, llm=llm)
+
+    def endpoint(self) -> str:
+        """The OpenAI-compatible endpoint's base URL (not a secret: shown in summaries)."""
+        return (
+            self.openai_base_url or os.environ.get("OPENAI_BASE_URL") or "https://api.openai.com/v1"
+        )
 
     def check_model(self, model: str) -> str:
         """Why `model` cannot be used here, or '' when it can."""
@@ -198,23 +233,35 @@ class AideExtension(ExtensionApp):
             raise ConfigError("model", problem)
         if values["model"] == "builtin":
             values["feedback_model"] = None
+        elif values.get("max_cost_usd") is not None:
+            for model in {values["model"], values.get("feedback_model") or values["model"]}:
+                if price_of(model, self._prices()) is None:
+                    raise ConfigError(
+                        "model",
+                        f"no price known for {model!r}, so the server's cost budget "
+                        f"(max_cost_usd {values['max_cost_usd']:g}) cannot be kept: add it to "
+                        "c.AideExtension.price_table, or use a priced model",
+                    )
         return SearchConfig.from_dict(values)
 
-    def make_coder(self, model: str) -> Coder:
-        if model == "builtin":
-            return make_coder("builtin")
+    def _prices(self) -> dict[str, tuple[float, float]]:
         prices = {}
         for name, row in self.price_table.items():
             try:
                 prices[name] = (float(row["input"]), float(row["output"]))
             except (KeyError, TypeError, ValueError):
                 self.log.warning("aide: price_table[%r] needs numeric input and output", name)
+        return prices
+
+    def make_coder(self, model: str) -> Coder:
+        if model == "builtin":
+            return make_coder("builtin")
         return make_coder(
             model,
             feedback_model=self.feedback_model or None,
             base_url=self.openai_base_url or None,
             api_key=self.api_key(),
-            prices=prices,
+            prices=self._prices(),
         )
 
     # ----- ExtensionApp -----
@@ -227,6 +274,9 @@ class AideExtension(ExtensionApp):
             parallel=self.kernel_parallel,
             memory_limit_mb=self.memory_limit_mb or None,
             mode=self.executor_mode,
+            env_allow=[n for n in self.node_env_allow if n != self.api_key_env],
+            env_drop=[self.api_key_env],
+            secrets=self.known_secrets,
         )
         event_logger = getattr(self.serverapp, "event_logger", None)
         self.manager = SearchManager(
@@ -244,6 +294,14 @@ class AideExtension(ExtensionApp):
         self.settings["aide"] = self
         self.settings["aide_manager"] = self.manager
         self.log.info("aide-jupyter %s: coders %s", __version__, ", ".join(self.enabled_coders()))
+        model = self.resolve_model()
+        if model == "builtin":
+            self.log.info(
+                "aide: searches default to the offline builtin coder (no OPENAI_API_KEY or "
+                "OPENAI_BASE_URL in the server's environment)"
+            )
+        else:
+            self.log.info("aide: searches default to model %s at %s", model, self.endpoint())
 
     def _check_config(self) -> None:
         """Fail loudly at start-up on a policy or policy parameter the engine would refuse."""

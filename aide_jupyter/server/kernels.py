@@ -9,6 +9,7 @@ host across all its searches. Each search's own `parallel` still bounds its in-f
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -32,11 +33,17 @@ class KernelPool:
         parallel: int,
         memory_limit_mb: int | None,
         mode: str = "auto",
+        env_allow: list[str] | tuple[str, ...] = (),
+        env_drop: list[str] | tuple[str, ...] = (),
+        secrets: Callable[[], list[str]] | None = None,
     ) -> None:
         self._connection_info = connection_info
         self.parallel = parallel
         self.memory_limit_mb = memory_limit_mb
         self.mode = mode
+        self.env_allow = list(env_allow)
+        self.env_drop = list(env_drop)
+        self.secrets = secrets
         self._executors: dict[str, KernelExecutor] = {}
 
     def get(self, kernel_id: str) -> KernelExecutor:
@@ -48,6 +55,9 @@ class KernelPool:
                 memory_limit_mb=self.memory_limit_mb,
                 mode=self.mode,
                 request_timeout_s=REQUEST_TIMEOUT_S,
+                env_allow=self.env_allow,
+                env_drop=self.env_drop,
+                secrets=self.secrets,
             )
             self._executors[kernel_id] = executor
         return executor
@@ -57,6 +67,14 @@ class KernelPool:
         executor = self._executors.pop(kernel_id, None)
         if executor is not None:
             await executor.close()
+
+    async def cancel_all(self) -> None:
+        """End every running node on every kernel (server shutdown)."""
+        for executor in list(self._executors.values()):
+            try:
+                await asyncio.wait_for(executor.cancel(), 10.0)
+            except Exception as exc:
+                log.warning("aide: could not cancel running nodes: %s", exc)
 
     async def close(self) -> None:
         for kernel_id in list(self._executors):

@@ -156,6 +156,7 @@ class SearchManager:
             seed = add_seed(journal, req.seed_code)
             info.seed = {"node_id": seed.id, "cell_id": req.seed_cell_id}
         rec = SearchRecord(info, journal, config, run_dir, self.root)
+        rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
@@ -163,21 +164,21 @@ class SearchManager:
         self._start(rec)
         return rec
 
-    def stop(self, search_id: str) -> SearchRecord:
+    def stop(self, search_id: str, finish_running: bool = False) -> SearchRecord:
         rec = self.get(search_id)
         if rec.active:
-            self._halt(rec, "stopped", "stopped by user")
+            self._halt(rec, "stopped", "stopped by user", finish_running=finish_running)
         elif rec.info.status == "paused":
             self._set_status(rec, "stopped", "stopped by user")
         else:
             raise Conflict(f"search {search_id} is {rec.info.status}: nothing to stop")
         return rec
 
-    def pause(self, search_id: str) -> SearchRecord:
+    def pause(self, search_id: str, finish_running: bool = False) -> SearchRecord:
         rec = self.get(search_id)
         if not rec.active:
             raise Conflict(f"search {search_id} is {rec.info.status}: only a running one pauses")
-        self._halt(rec, "paused", "paused by user")
+        self._halt(rec, "paused", "paused by user", finish_running=finish_running)
         return rec
 
     def resume(self, search_id: str, kernel_id: str | None) -> SearchRecord:
@@ -198,14 +199,14 @@ class SearchManager:
         self, search_id: str, node_id: str, *, instruction: str | None, code: str | None
     ) -> Node:
         rec = self.get(search_id)
-        self._node(rec, node_id)
+        node_id = self._node(rec, node_id).id
         if not rec.active and (rec.kernel_id is None or not self.kernel_exists(rec.kernel_id)):
             raise Conflict(f"search {search_id} has no running kernel: resume it on one first")
         self._ensure_loop(rec)
         assert rec.loop is not None
         node = rec.loop.enqueue_fork(node_id, instruction=instruction, code=code)
         if not rec.active:
-            self._start(rec)  # forks run even past the step budget
+            self._start(rec, forks_only=True)  # only the fork runs; the search keeps its status
         return node
 
     async def delete(self, search_id: str) -> None:
@@ -224,8 +225,12 @@ class SearchManager:
         word = "restarted" if action == "restart" else "shut down"
         for rec in list(self.searches.values()):
             if rec.kernel_id == kernel_id and rec.active:
-                self._halt(
-                    rec, "paused", f"kernel {word}: resume the search on a kernel", cause="kernel"
+                self._halt(  # the kernel and its nodes are gone already: nothing to cancel
+                    rec,
+                    "paused",
+                    f"kernel {word}: resume the search on a kernel",
+                    cause="kernel",
+                    finish_running=True,
                 )
         if action == "shutdown" and kernel_id:
             await self.pool.discard(kernel_id)
@@ -236,6 +241,7 @@ class SearchManager:
             await self._cancel(rec, "stopped", "the server shut down; resume it")
             if rec.writer is not None:
                 rec.writer.close()
+        await self.pool.cancel_all()  # nodes of searches that ended just before, too
         await self.pool.close()
 
     # ----- internals -----
@@ -246,9 +252,11 @@ class SearchManager:
 
     @staticmethod
     def _node(rec: SearchRecord, node_id: str) -> Node:
-        if node_id not in rec.journal:
-            raise NotFound(f"no node {node_id!r} in search {rec.id}")
-        return rec.journal.get(node_id)
+        """By id, step number or id prefix (what the panel and the magic show)."""
+        try:
+            return rec.journal.resolve(node_id)
+        except ValueError as exc:
+            raise NotFound(f"search {rec.id}: {exc}") from None
 
     def _coder(self, model: str) -> Coder:
         try:
@@ -268,7 +276,9 @@ class SearchManager:
             rec.info, rec.journal = writer.loaded
             if rec.info.status in ACTIVE:
                 rec.info.status, rec.info.pause_cause = "paused", "server_restart"
-        self._attach(rec, writer, self._coder(rec.config.model))
+        coder = self._coder(rec.config.model)
+        rec.endpoint = getattr(coder, "endpoint", None)
+        self._attach(rec, writer, coder)
 
     def _attach(self, rec: SearchRecord, writer: JournalWriter, coder: Coder) -> None:
         writer.bind(rec.info, rec.journal)
@@ -293,8 +303,12 @@ class SearchManager:
 
         return listen
 
-    def _start(self, rec: SearchRecord) -> None:
+    def _start(self, rec: SearchRecord, *, forks_only: bool = False) -> None:
         rec.halt = None
+        rec.return_to = None
+        if forks_only:
+            info = rec.info
+            rec.return_to = (info.status, info.stop_reason or "", info.pause_cause)
         if rec.info.status not in ACTIVE:
             self._set_status(rec, "queued", None)
         rec.task = asyncio.create_task(self._drive(rec), name=f"aide-search-{rec.id}")
@@ -332,7 +346,7 @@ class SearchManager:
                 rec.prepared = True
             rec.mark_running()
             with contextlib.suppress(Exception):  # the loop records failures itself
-                await loop.run()
+                await loop.run(return_to=rec.return_to)
             if rec.halt is not None and rec.info.status == rec.halt[0]:
                 reason = rec.info.stop_reason or ""
                 if rec.halt[1] not in reason:  # e.g. "executor lost" after a kernel restart
@@ -368,17 +382,26 @@ class SearchManager:
             skip=seed_node.code if seed_node is not None else None,
         )
 
-    def _halt(self, rec: SearchRecord, status: str, reason: str, cause: str = "user") -> None:
-        """Stop or pause an active search: before the loop runs, cancel; else ask the loop."""
+    def _halt(
+        self,
+        rec: SearchRecord,
+        status: str,
+        reason: str,
+        cause: str = "user",
+        *,
+        finish_running: bool = False,
+    ) -> None:
+        """Stop or pause an active search: before the loop runs, cancel; else ask the loop
+        (which ends running nodes unless `finish_running`)."""
         rec.halt = (status, reason, cause)
         assert rec.loop is not None and rec.task is not None
         if rec.preparing or rec.info.status == "queued":
             rec.task.cancel()
             self._set_status(rec, "stopping", None)
         elif status == "paused":
-            rec.loop.request_pause(reason, cause)
+            rec.loop.request_pause(reason, cause, finish_running=finish_running)
         else:
-            rec.loop.request_stop(reason)
+            rec.loop.request_stop(reason, finish_running=finish_running)
 
     async def _cancel(self, rec: SearchRecord, status: str, reason: str) -> None:
         if not rec.active:

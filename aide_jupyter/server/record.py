@@ -30,6 +30,8 @@ class SearchRecord:
     preparing: bool = False
     prepared: bool = False
     halt: tuple[str, str, str | None] | None = None  # status, reason, pause cause of stop/pause
+    return_to: tuple[str, str, str | None] | None = None  # a forks-only run ends in this state
+    endpoint: str | None = None  # the LLM's base URL, for summaries (None: builtin or not loaded)
     _run_started: float | None = field(default=None, repr=False)
     _run_base: float = field(default=0.0, repr=False)
 

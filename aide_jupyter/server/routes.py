@@ -74,7 +74,12 @@ class HealthHandler(AideHandler):
     @tornado.web.authenticated
     def get(self) -> None:
         self.answer(
-            {"name": "aide_jupyter", "version": __version__, "coders": self.aide.enabled_coders()}
+            {
+                "name": "aide_jupyter",
+                "version": __version__,
+                "coders": self.aide.enabled_coders(),
+                "default_model": self.aide.resolve_model(),
+            }
         )
 
 
@@ -122,17 +127,18 @@ class NodeHandler(AideHandler):
 class StopHandler(AideHandler):
     @tornado.web.authenticated
     def post(self, search_id: str) -> None:
-        """No new nodes start; running ones finish, then the search is `stopped`."""
-        self.body()
-        self.answer(_summary(self.manager, self.manager.stop(search_id).id))
+        """No new nodes start; running ones end at once (`{"finish_running": true}`: they
+        finish), then the search is `stopped`."""
+        finish = _finish_running(self.body("finish_running"))
+        self.answer(_summary(self.manager, self.manager.stop(search_id, finish).id))
 
 
 class PauseHandler(AideHandler):
     @tornado.web.authenticated
     def post(self, search_id: str) -> None:
         """Like stop, but `paused` (resume continues it)."""
-        self.body()
-        self.answer(_summary(self.manager, self.manager.pause(search_id).id))
+        finish = _finish_running(self.body("finish_running"))
+        self.answer(_summary(self.manager, self.manager.pause(search_id, finish).id))
 
 
 class ResumeHandler(AideHandler):
@@ -178,6 +184,13 @@ class VariablesHandler(AideHandler):
         except asyncio.TimeoutError:
             raise KernelBusy("the kernel did not answer in time (is a cell running?)") from None
         self.answer({"variables": found})
+
+
+def _finish_running(body: dict[str, Any]) -> bool:
+    value = body.get("finish_running", False)
+    if not isinstance(value, bool):
+        raise BadRequest("finish_running", "must be true or false")
+    return value
 
 
 def _summary(manager: SearchManager, search_id: str) -> dict[str, Any]:

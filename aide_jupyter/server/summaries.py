@@ -9,6 +9,7 @@ import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from aide_jupyter.coders import coder_kind
 from aide_jupyter.search.journal import Journal, Node
 
 if TYPE_CHECKING:
@@ -59,6 +60,12 @@ def relative(root: Path, path: Path | str | None) -> str | None:
         return str(path)
 
 
+def executor_summary(rec: SearchRecord) -> dict[str, Any] | None:
+    """`{mode, subshell}` of the kernel executor bound to the search (None before one is)."""
+    describe = getattr(rec.loop.executor if rec.loop else None, "describe", None)
+    return describe() if callable(describe) else None
+
+
 def search_summary(rec: SearchRecord) -> dict[str, Any]:
     info, journal, config = rec.info, rec.journal, rec.config
     best = journal.best_node()
@@ -75,7 +82,9 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "target": info.target,
         "kernel_id": rec.kernel_id,
         "notebook_path": rec.notebook_path,
+        "coder": coder_kind(config.model),
         "model": config.model,
+        "endpoint": rec.endpoint,
         "policy": config.policy,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
@@ -83,11 +92,12 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "best": {"node_id": best.id, "metric": finite(best.metric)} if best else None,
         "lower_is_better": journal.lower_is_better,
         "tokens": int(totals["tokens_in"] + totals["tokens_out"]),
-        "cost_usd": round(float(totals["cost_usd"]), 6),
+        "cost_usd": None if totals["cost_usd"] is None else round(float(totals["cost_usd"]), 6),
         "elapsed_s": round(rec.elapsed_s(), 3),
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+        "executor": executor_summary(rec),
         "seed": seed_summary(info.seed, journal),
     }
 

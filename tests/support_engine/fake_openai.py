@@ -35,6 +35,81 @@ TOOLS_ERROR = {
 }
 
 
+def _invalid(message: str, param: str | None = None, code: str | None = None) -> Reply:
+    return error(
+        400,
+        body={
+            "error": {
+                "message": message,
+                "type": "invalid_request_error",
+                "param": param,
+                "code": code,
+            }
+        },
+    )
+
+
+def reasoning_model(body: dict[str, Any]) -> Reply | None:
+    """An OpenAI reasoning model (o1-like): no temperature, no max_tokens, no system role."""
+    if "temperature" in body:
+        return error(400, body=TEMPERATURE_ERROR)
+    if "max_tokens" in body:
+        return _invalid(
+            "Unsupported parameter: 'max_tokens' is not supported with this model. "
+            "Use 'max_completion_tokens' instead.",
+            "max_tokens",
+            "unsupported_parameter",
+        )
+    if body["messages"][0]["role"] == "system":
+        return _invalid(
+            "Unsupported value: 'messages[0].role' does not support 'system' with this model.",
+            "messages[0].role",
+            "unsupported_value",
+        )
+    return None
+
+
+def ollama(body: dict[str, Any]) -> Reply | None:
+    """Ollama's OpenAI layer with a model that cannot call tools (its error wording)."""
+    if body.get("model") == "missing":
+        return error(
+            404,
+            body={
+                "error": {
+                    "message": 'model "missing" not found, try pulling it first',
+                    "type": "api_error",
+                    "param": None,
+                    "code": None,
+                }
+            },
+        )
+    if "tools" in body:
+        return _invalid(f"registry.ollama.ai/library/{body.get('model')} does not support tools")
+    return None
+
+
+def vllm(body: dict[str, Any]) -> Reply | None:
+    """vLLM without --enable-auto-tool-choice, and with a small context window."""
+    if "tool_choice" in body:
+        return _invalid(
+            '"auto" tool choice requires --enable-auto-tool-choice and --tool-call-parser to be '
+            "set; named tool_choice is not supported by this server"
+        )
+    if (body.get("max_tokens") or 0) > 4096:
+        return _invalid(
+            "This model's maximum context length is 4096 tokens. However, you requested "
+            f"{body['max_tokens']} tokens in the completion. Please reduce the length."
+        )
+    return None
+
+
+BEHAVIOURS: dict[str, Callable[[dict[str, Any]], Reply | None]] = {
+    "reasoning": reasoning_model,
+    "ollama": ollama,
+    "vllm": vllm,
+}
+
+
 def completion(
     content: str | None = None,
     *,
@@ -97,6 +172,7 @@ class FakeOpenAI:
         self.default = default or (lambda body: completion("no script for this request"))
         self.reject_tools = False
         self.reject_temperature = False
+        self.behaviour: str | None = None  # a key of BEHAVIOURS: that server's refusals
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -129,6 +205,10 @@ class FakeOpenAI:
                 return error(400, body=TEMPERATURE_ERROR)
             if self.reject_tools and "tools" in body:
                 return error(400, body=TOOLS_ERROR)
+            if self.behaviour is not None:
+                refusal = BEHAVIOURS[self.behaviour](body)
+                if refusal is not None:
+                    return refusal
             if self.replies:
                 return self.replies.popleft()
         return self.default(body)

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import contextlib
+import json
+import sys
+import tempfile
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -77,3 +81,62 @@ class Frontend:
 
     def close(self) -> None:
         self.client.stop_channels()
+
+
+# A kernel whose Python looks like Windows to the runner: no os.fork, no os.waitid, and
+# `import resource` fails. The launcher removes them *before* ipykernel starts. psutil is imported
+# first: on Linux psutil itself needs `resource` (on Windows it does not), and the runner's
+# supervision there relies on psutil, as it does on Windows.
+NOFORK_LAUNCHER = """
+import os, sys
+import psutil
+for _name in ("fork", "forkpty", "waitid"):
+    if hasattr(os, _name):
+        delattr(os, _name)
+sys.modules.pop("resource", None)
+class _NoResource:
+    def find_spec(self, name, path=None, target=None):
+        if name == "resource":
+            raise ImportError("resource is blocked in this test kernel")
+        return None
+sys.meta_path.insert(0, _NoResource())
+from ipykernel import kernelapp
+kernelapp.launch_new_instance()
+"""
+NOFORK_KERNEL = "aide-test-nofork"
+
+
+def write_nofork_kernelspec(folder: Path) -> Path:
+    """A kernelspec dir `<folder>/kernels/aide-test-nofork`; put `folder` on JUPYTER_PATH."""
+    spec_dir = folder / "kernels" / NOFORK_KERNEL
+    spec_dir.mkdir(parents=True, exist_ok=True)
+    spec = {
+        "argv": [sys.executable, "-c", NOFORK_LAUNCHER, "-f", "{connection_file}"],
+        "display_name": "Python without fork (aide tests)",
+        "language": "python",
+    }
+    (spec_dir / "kernel.json").write_text(json.dumps(spec))
+    return spec_dir
+
+
+@contextlib.contextmanager
+def kernel_running(
+    kernel_name: str = "python3", setup: str = USER_SETUP
+) -> Iterator[dict[str, Any]]:
+    """A kernel of any kernelspec, holding what `setup` defines; yields its connection info."""
+    km = KernelManager(kernel_name=kernel_name)
+    if kernel_name == NOFORK_KERNEL:
+        folder = Path(tempfile.mkdtemp(prefix="aide-kspec-"))
+        write_nofork_kernelspec(folder)
+        km.kernel_spec_manager.kernel_dirs.insert(0, str(folder / "kernels"))
+    km.start_kernel()
+    try:
+        client = km.blocking_client()
+        client.start_channels()
+        client.wait_for_ready(timeout=60)
+        reply = client.execute_interactive(setup, store_history=False, timeout=60)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        client.stop_channels()
+        yield km.get_connection_info(session=False)
+    finally:
+        km.shutdown_kernel(now=True)

@@ -26,6 +26,7 @@ class FakeAide:
         self.kernels: list[str] = []
         self.sessions: list[dict[str, Any]] = []
         self.health = True
+        self.html_errors = False  # answer unknown paths with Jupyter's HTML 404 page (with token)
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -48,6 +49,18 @@ class FakeAide:
                     self._answer(403, {"error": "forbidden", "message": "bad token"})
                     return
                 status, answer = fake.route(method, self.path, body)
+                if status == 404 and fake.html_errors:
+                    page = (
+                        "<!DOCTYPE HTML><html><head><title>Jupyter Server</title></head><body>"
+                        f"<script>var token = '{fake.token}';</script><h1>404 : Not Found</h1>"
+                        "</body></html>"
+                    ).encode()
+                    self.send_response(404)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Content-Length", str(len(page)))
+                    self.end_headers()
+                    self.wfile.write(page)
+                    return
                 self._answer(status, answer)
 
             def do_GET(self) -> None:
@@ -88,6 +101,7 @@ class FakeAide:
                 "steps": body.get("steps", 20),
                 "counts": {"queued": 0, "running": 1, "good": 0, "buggy": 0},
                 "best": None,
+                "nodes": [],
                 "lower_is_better": None,
                 "cost_usd": 0.0,
                 "elapsed_s": 0.0,
@@ -129,6 +143,7 @@ class FakeAide:
         search["steps_done"] += 1
         search["elapsed_s"] += 1.0
         search["best"] = {"node_id": "n1", "metric": 0.9}
+        search["nodes"] = [{"id": "n1", "step": 0, "stage": "draft", "metric": 0.9}]
         search["lower_is_better"] = False
         search["counts"] = {"queued": 0, "running": 1, "good": search["steps_done"], "buggy": 0}
         if search["steps_done"] >= search["steps"]:

@@ -135,10 +135,10 @@ class Runner:
         self._thread.start()
 
     # -- operations, called on the kernel's shell through `call`; each takes milliseconds
-    def op_hello(self, ns: dict[str, Any]) -> dict[str, Any]:
+    def op_hello(self, ns: dict[str, Any], mode: str = "auto") -> dict[str, Any]:
         with self._lock:
             return {
-                "pid_mode": capabilities()["default_mode"],
+                "mode": choose_mode(mode),
                 "capabilities": capabilities(),
                 "running": sorted(self._running),
                 "queued": [q[0] for q in self._queue],
