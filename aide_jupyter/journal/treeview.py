@@ -52,6 +52,11 @@ class NodeView:
         )
 
 
+def stage_label(stage: str) -> str:
+    """How a stage reads to the user: the seed is their own code."""
+    return "seed (your code)" if stage == "seed" else stage
+
+
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -147,11 +152,13 @@ def tree_svg(views: list[NodeView], lower_is_better: bool | None, best: int | No
         style = f' style="fill:hsl(140,55%,{68 - 36 * q:.0f}%)"' if q is not None else ""
         classes = f"node {v.verdict}" + (" onbest" if i in path else "")
         classes += " best" if i == best else ""
+        classes += " seed" if v.stage == "seed" else ""  # the user's own code, the root
         metric = f"{v.metric:.6g}" if v.metric is not None else "no metric"
         out.append(
             f'<g class="{classes}" data-idx="{i}" tabindex="0" '
             f'transform="translate({x:.1f},{y:.1f})">'
-            f"<title>{escape(v.id)} · {escape(v.stage)} · step {v.step} · {escape(v.verdict)} · "
+            f"<title>{escape(v.id)} · {escape(stage_label(v.stage))} · step {v.step} · "
+            f"{escape(v.verdict)} · "
             f"{metric}</title>"
             f'<circle r="{radius:.1f}"{style}/>'
             f'<text dy="{radius + 12:.1f}">{v.step}</text></g>'
