@@ -3,6 +3,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 
 import { AideRequestError, requestAPI } from './api';
 import {
+  IFormSeed,
   IHealth,
   INodeDetail,
   INodeSummary,
@@ -156,11 +157,22 @@ export class AideModel {
     return this._formChanged;
   }
 
-  showForm(open: boolean): void {
-    if (open !== this._formOpen) {
+  /**
+   * Open or close the form. `seed`: start from this notebook cell's code ("Improve this cell with
+   * AIDE"); a plain open starts from a blank page. Closing forgets the seed.
+   */
+  showForm(open: boolean, seed: IFormSeed | null = null): void {
+    const seedChanged = open && seed !== this._formSeed;
+    this._formSeed = open ? seed : null;
+    if (open !== this._formOpen || seedChanged) {
       this._formOpen = open;
       this._formChanged.emit(open);
     }
+  }
+
+  /** The cell the open form starts from, or null for a blank-page search. */
+  get formSeed(): IFormSeed | null {
+    return this._formSeed;
   }
 
   /** Indices of the cells ticked for a cherry-pick, in the selected node. */
@@ -733,6 +745,7 @@ export class AideModel {
   private _detail: DetailState = { kind: 'none' };
   private _picked: ReadonlySet<number> = new Set();
   private _formOpen = false;
+  private _formSeed: IFormSeed | null = null;
   private _resyncing = false;
   private _lastResync = 0;
   private _resyncTimer: ReturnType<typeof setInterval> | null = null;

@@ -51,6 +51,22 @@ export interface ISearchSummary {
   created: number;
   run_dir?: string;
   journal_path?: string;
+  /** Where the search started when it started from the user's code (the root node, stage seed). */
+  seed?: ISeedSummary | null;
+}
+
+/** The `seed` of a search summary: the user's root node and the notebook cell it came from. */
+export interface ISeedSummary {
+  node_id: string;
+  cell_id: string | null;
+  metric: number | null;
+  is_buggy: boolean | null;
+}
+
+/** A seed the New search form starts from: a notebook cell's code (and its id). */
+export interface IFormSeed {
+  code: string;
+  cellId: string | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */
@@ -87,6 +103,8 @@ export interface INodeDetail extends INodeSummary {
   analysis: string;
   cells: string[];
   parent_code: string | null;
+  /** The code of the search's seed root (the user's own code), for a diff; null without one. */
+  seed_code?: string | null;
 }
 
 /** `GET /aide/searches/{id}`: the summary with every node. */
@@ -118,6 +136,8 @@ export interface ISearchRequest {
   parallel?: number;
   policy?: string;
   model?: string;
+  seed?: { code: string; cell_id?: string };
+  seed_drafts?: number;
 }
 
 /** Schema id of the server's live events on jupyter_server's event bus. */
