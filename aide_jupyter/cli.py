@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import math
 import os
@@ -45,7 +46,11 @@ def _parser() -> argparse.ArgumentParser:
         help="nodes in the tree in all (default 20); with --resume, the new total, so "
         "--steps 8 on a search of 5 nodes runs 3 more",
     )
-    run.add_argument("--metric", help="the metric to optimise, e.g. accuracy, rmse, auc")
+    run.add_argument(
+        "--metric",
+        help="the metric to optimise, e.g. accuracy, rmse; with --holdout the harness's metric: "
+        "accuracy, balanced_accuracy, f1, roc_auc, log_loss, rmse, mae, r2 or rmsle",
+    )
     run.add_argument("--parallel", type=int, help="nodes run at once (default 1)")
     run.add_argument("--policy", choices=POLICIES, help="search policy (default greedy)")
     run.add_argument(
@@ -55,6 +60,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
+    run.add_argument(
+        "--holdout",
+        type=float,
+        help="trusted scores: hold out this fraction of train.csv's rows (0 < h <= 0.5) and "
+        "score every node on them (needs --target)",
+    )
     run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the search in RUN_DIR")
     export = sub.add_parser("export", help="write tree.html (and best_solution.py) from a journal")
@@ -99,6 +110,12 @@ def show(path: Path, out: TextIO) -> int:
     )
     totals = journal.totals()
     out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
+    if info.holdout:
+        out.write(
+            f"holdout: {info.holdout.get('fraction')} of the rows "
+            f"({info.holdout.get('rows') or '?'} rows, {info.holdout.get('metric') or '?'}); "
+            "metrics are the harness's scores, '!' marks a report far better than its score\n"
+        )
     out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
     cost = "unknown" if totals["cost_usd"] is None else f"${totals['cost_usd']:.4f}"
     out.write(
@@ -108,6 +125,9 @@ def show(path: Path, out: TextIO) -> int:
     rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
     for node in journal.nodes:
         metric = "-" if node.metric is None else f"{node.metric:.6g}"
+        if node.metric_source == "harness":  # holdout score, then the node's own number
+            own = "-" if node.reported_metric is None else f"{node.reported_metric:.6g}"
+            metric += f" (reported {own}{', !' if node.metric_flag else ''})"
         took = "-" if node.exec_time_s is None else f"{node.exec_time_s:.1f}s"
         mark = "*" if best is not None and node.id == best.id else ""
         rows.append(
@@ -220,6 +240,23 @@ def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
     return SearchConfig(**values)
 
 
+def _holdout(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--holdout and --metric as SearchInfo.holdout; ValueError names the bad option."""
+    from aide_jupyter.search.holdout import resolve_metric
+
+    if args.holdout is None:
+        return None
+    if not 0 < args.holdout <= 0.5:
+        raise ValueError(f"--holdout must be more than 0 and at most 0.5, got {args.holdout}")
+    if not args.target:
+        raise ValueError("--holdout needs --target (the column scored on the held-out rows)")
+    try:
+        metric = resolve_metric(args.metric, f"{args.goal}\n{args.eval}")
+    except ValueError as exc:
+        raise ValueError(f"--metric: {exc}") from None
+    return {"fraction": args.holdout, "metric": metric}
+
+
 def run(args: argparse.Namespace) -> int:
     if args.resume:
         writer = JournalWriter(args.resume)
@@ -266,12 +303,18 @@ def run(args: argparse.Namespace) -> int:
         evaluation = args.eval
         if args.metric:
             evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
+        try:
+            holdout = _holdout(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         info = SearchInfo(
             id=search_id,
             goal=args.goal,
             eval=evaluation,
             data_dir=str(data_dir),
             target=args.target,
+            holdout=holdout,
         )
         journal = Journal()
         config = _config_from(
@@ -355,6 +398,14 @@ async def _run_search(
 
     loop.add_signal_handler(signal.SIGINT, on_sigint)
     try:
+        if info.holdout:  # describe the training copy the nodes get, not the whole folder
+            from aide_jupyter.search.holdout import HoldoutSetupError
+
+            split = None
+            with contextlib.suppress(HoldoutSetupError):  # run() then fails, saying why
+                split = await search.prepare_holdout()
+            if split and split.get("data_dir"):
+                search.data_overview = describe_dir(split["data_dir"], config.overview_max_chars)
         return await search.run()
     except asyncio.CancelledError:
         return info.stop_reason or "cancelled"

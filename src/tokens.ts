@@ -51,6 +51,8 @@ export interface ISearchSummary {
   created: number;
   run_dir?: string;
   journal_path?: string;
+  /** How the kernel runs nodes (fork | spawn) and whether launches use an own subshell. */
+  executor?: { mode: string; subshell: boolean } | null;
   /** Where the search started when it started from the user's code (the root node, stage seed). */
   seed?: ISeedSummary | null;
 }

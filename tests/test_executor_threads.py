@@ -12,8 +12,9 @@ import pytest
 
 from aide_jupyter.executors import StandaloneExecutor
 from aide_jupyter.search.executor import ExecRequest
+from tests.support_executor import fork_is_auto
 
-pytestmark = pytest.mark.timeout(180)
+pytestmark = [pytest.mark.timeout(180), fork_is_auto]
 
 SETUP = """
 import numpy as np

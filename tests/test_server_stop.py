@@ -10,6 +10,7 @@ import time
 import psutil
 import pytest
 
+from tests.support_executor import AUTO_MODE
 from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
 
 pytestmark = pytest.mark.timeout(200)
@@ -48,7 +49,7 @@ async def _search_with_long_node(jp_fetch, jp_serverapp, jp_root_dir, seconds: i
     assert code == 201, summary
     sid = summary["id"]
     done = await wait_search(jp_fetch, sid, lambda d: d["status"] == "done")
-    assert done["executor"] == {"mode": "fork", "subshell": True}
+    assert done["executor"] == {"mode": AUTO_MODE, "subshell": True}
     root = done["nodes"][0]["id"]
     code, node = await api(
         jp_fetch,

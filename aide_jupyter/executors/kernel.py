@@ -17,6 +17,8 @@ from collections.abc import Callable
 from typing import Any
 
 from aide_jupyter.executors import protocol
+from aide_jupyter.executors.holdout_client import HoldoutClient
+from aide_jupyter.executors.introspect import KernelIntrospection
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.executors.transport import Channel, KernelTransport, TransportClosed, ZmqTransport
 from aide_jupyter.search.executor import ExecRequest, ExecResult, ExecutorLost
@@ -26,7 +28,7 @@ log = logging.getLogger(__name__)
 NOTICE_TYPE = "aide_runner_notice"
 
 
-class KernelExecutor:
+class KernelExecutor(KernelIntrospection, HoldoutClient):
     """Executor protocol over one (live) kernel.
 
     A kernel restart or death while nodes run raises `ExecutorLost` from their `run()` calls
@@ -247,37 +249,44 @@ class KernelExecutor:
         await self.start()
         async with self._sem:
             await self._ensure_runner()
-            spec = self._spec(request)
-            forget, self._to_forget = self._to_forget, []
-            if request.node_id in self._cancel_wanted:
-                self._cancel_wanted.discard(request.node_id)
-                return ExecResult(
-                    output="",
-                    exit_cause="cancelled",
-                    exc_type="Cancelled",
-                    detail="cancelled before it started",
-                )
-            answer = await self._call("launch", spec=spec, forget=forget)
-            seq = int(answer["seq"])
-            self._mode_used = answer.get("mode", self._mode_used)
-            if answer["instance"] != self._instance:
-                self._lost("the kernel's runner was replaced")
-                self._instance = answer["instance"]
-            fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-            self._waiters[seq] = fut
-            self._seqs[request.node_id] = seq
-            if seq in self._early:
-                fut.set_result(self._early.pop(seq))
-            try:
-                if request.node_id in self._cancel_wanted:  # stop came during the launch
-                    await self._call("cancel", seqs=[seq])
-                result = await self._wait(seq, fut, request.timeout_s)
-            finally:
-                self._waiters.pop(seq, None)
-                self._seqs.pop(request.node_id, None)
-                self._cancel_wanted.discard(request.node_id)
-            self._to_forget.append(seq)  # sent with the next launch: no extra round trip
-            return result_from_runner(result, self._secrets() if self._secrets else None)
+            request = await self._ensure_harness(request)
+            raw = await self._launch_and_wait(self._spec(request), request.timeout_s)
+        return result_from_runner(raw, self._secrets() if self._secrets else None)
+
+    async def _launch_and_wait(self, spec: dict[str, Any], timeout_s: float) -> dict[str, Any]:
+        """Launch one spec (a node, or a preview) and wait for the runner's raw result."""
+        await self._ensure_runner()
+        node_id = str(spec["node_id"])
+        forget, self._to_forget = self._to_forget, []
+        if node_id in self._cancel_wanted:
+            self._cancel_wanted.discard(node_id)
+            return {
+                "exit_cause": "cancelled",
+                "exc_type": "Cancelled",
+                "detail": "cancelled before it started",
+                "output": "",
+            }
+        answer = await self._call("launch", spec=spec, forget=forget)
+        seq = int(answer["seq"])
+        self._mode_used = answer.get("mode", self._mode_used)
+        if answer["instance"] != self._instance:
+            self._lost("the kernel's runner was replaced")
+            self._instance = answer["instance"]
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._waiters[seq] = fut
+        self._seqs[node_id] = seq
+        if seq in self._early:
+            fut.set_result(self._early.pop(seq))
+        try:
+            if node_id in self._cancel_wanted:  # stop came during the launch
+                await self._call("cancel", seqs=[seq])
+            result = await self._wait(seq, fut, timeout_s)
+        finally:
+            self._waiters.pop(seq, None)
+            self._seqs.pop(node_id, None)
+            self._cancel_wanted.discard(node_id)
+        self._to_forget.append(seq)  # sent with the next launch: no extra round trip
+        return result
 
     async def cancel(self, node_ids: list[str] | None = None) -> list[str]:
         """End these running nodes (all of this executor's, with None) at once: TERM, then KILL
@@ -350,44 +359,3 @@ class KernelExecutor:
             self._lost("the kernel restarted (new session on control)")
             raise ExecutorLost("the kernel restarted while the node ran")
         self._last_alive = time.monotonic()  # alive, merely busy: do not probe every second
-
-    # ------------------------------------------------------------------ kernel introspection
-    async def list_variables(self) -> list[dict[str, Any]]:
-        """The user's globals that look like data: [{name, type, shape}]."""
-        await self.start()
-        return list((await self._call("variables"))["variables"])
-
-    async def describe_data(self, names: list[str], max_chars: int = 8000) -> str:
-        """The engine's preview of the named objects, computed in the kernel where they live."""
-        return str(await self._preview("describe_objects", [list(names), max_chars], True))
-
-    async def describe_dir(self, path: str, max_chars: int = 8000) -> str:
-        """The engine's preview of a data folder on the kernel's host."""
-        return str(await self._preview("describe_dir", [path, max_chars], False))
-
-    async def environment(self) -> list[str]:
-        """Installed ML packages in the kernel's interpreter, one 'name version' per item."""
-        text = str(await self._preview("describe_environment", [], False))
-        return [line for line in text.splitlines() if line.strip()]
-
-    async def _preview(self, func: str, args: list[Any], pass_namespace: bool) -> Any:
-        await self.start()
-        source = self._preview_src or protocol.preview_source()
-        if source is None:
-            raise RuntimeError("aide_jupyter.search.preview is not available")
-        name = protocol.module_name("_aide_preview", source)
-        if self._installed_preview != name:
-            reply = await self._execute(
-                protocol.install_code(name, source, protocol.PREVIEW_FILENAME)
-            )
-            if reply["content"].get("status") != "ok":
-                raise RuntimeError(f"could not install the preview: {reply['content']}")
-            self._installed_preview = name
-        try:
-            answer = await self._call(
-                "invoke", module=name, func=func, args=args, pass_namespace=pass_namespace
-            )
-        except RuntimeError:
-            self._installed_preview = None  # e.g. the kernel restarted: reinstall next time
-            raise
-        return answer["value"]

@@ -134,7 +134,7 @@ def launch_spec(
 
 
 # the runner's own bookkeeping keys, not part of a result
-_RUNNER_KEYS = frozenset({"node_id", "seq", "wall_s", "mode", "instance"})
+_RUNNER_KEYS = frozenset({"node_id", "seq", "wall_s", "mode", "instance", "timing"})
 
 
 def result_from_runner(raw: dict[str, Any], secrets: list[str] | None = None) -> ExecResult:

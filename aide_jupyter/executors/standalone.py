@@ -67,6 +67,15 @@ class StandaloneExecutor:
         assert self.executor is not None
         return await self.executor.run(request)
 
+    async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
+        await self.start()
+        assert self.executor is not None
+        return await self.executor.prepare_holdout(args)
+
+    async def release_holdout(self, key: str) -> None:
+        if self.executor is not None:
+            await self.executor.release_holdout(key)
+
     async def close(self) -> None:
         if self.executor is not None:
             await self.executor.close()

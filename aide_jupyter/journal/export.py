@@ -61,6 +61,10 @@ def node_json(node: Node, view: NodeView | None = None) -> str:
             "status": node.status,
             "verdict": view.verdict,
             "metric": finite_or_none(node.metric),
+            "metric_source": node.metric_source,
+            "reported_metric": finite_or_none(node.reported_metric),
+            "metric_flag": node.metric_flag,
+            "holdout_error": node.holdout_error,
             "exec_time_s": finite_or_none(node.exec_time_s),
             "plan": node.plan,
             "code": node.code,
@@ -96,6 +100,13 @@ def render_tree_html(
         f"best {best_text}",
         direction,
     ]
+    if info.holdout:
+        flagged = sum(1 for v in views if v.flagged)
+        stats.append(
+            f"holdout {info.holdout.get('fraction')} ({info.holdout.get('rows') or '?'} rows, "
+            f"{info.holdout.get('metric') or 'metric not set'}): scores are the harness's"
+            + (f", {flagged} flagged" if flagged else "")
+        )
     search = {k: v for k, v in info.to_dict().items() if k != "config"}
     search["config"] = scrub_secrets(info.config)
     data = (
@@ -143,8 +154,11 @@ def best_solution_text(info: SearchInfo, node: Node, lower_is_better: bool | Non
         f"# Node {node.id}: step {node.step}, stage {node.stage}, "
         f"parent {node.parent_id or 'none'}",
         f"# Metric: {node.metric:.6g} ({direction}, {node.metric_source or 'source unknown'})",
-        "",
     ]
+    if node.metric_source == "harness":
+        own = "none" if node.reported_metric is None else f"{node.reported_metric:.6g}"
+        header.append(f"# (scored on the holdout by the harness; the script reported {own})")
+    header.append("")
     return "\n".join(header) + "\n" + node.code + ("" if node.code.endswith("\n") else "\n")
 
 

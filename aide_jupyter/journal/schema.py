@@ -137,7 +137,7 @@ def cell_id(node_id: str, suffix: str) -> str:
 
 
 def _summary_meta(node: Node) -> dict[str, Any]:
-    return {
+    meta: dict[str, Any] = {
         "node_id": node.id,
         "parent_id": node.parent_id,
         "step": node.step,
@@ -148,6 +148,11 @@ def _summary_meta(node: Node) -> dict[str, Any]:
         "is_buggy": node.is_buggy,
         "exec_time_s": finite_or_none(node.exec_time_s),
     }
+    if node.metric_source == "harness":  # trusted scores: both numbers, side by side
+        meta["metric_source"] = "harness"
+        meta["reported_metric"] = finite_or_none(node.reported_metric)
+        meta["metric_flag"] = node.metric_flag
+    return meta
 
 
 def _fmt_metric(node: Node) -> str:
@@ -157,7 +162,11 @@ def _fmt_metric(node: Node) -> str:
         node.lower_is_better,
         "",  # type: ignore[arg-type]
     )
-    return f"{node.metric:.6g}{direction}"
+    text = f"{node.metric:.6g}{direction}"
+    if node.metric_source == "harness":
+        own = "none" if node.reported_metric is None else f"{node.reported_metric:.6g}"
+        text = f"{text} on the holdout · **reported** {own}"
+    return text
 
 
 def verdict(node: Node) -> str:
@@ -180,6 +189,10 @@ def markdown_source(node: Node) -> str:
         f"**parent** {parent} · **status** {node.status} ({verdict(node)}) · "
         f"**metric** {_fmt_metric(node)}",
     ]
+    if node.metric_flag:
+        out += ["", f"> ⚠ {node.metric_flag}"]
+    if node.holdout_error:
+        out += ["", f"> holdout scoring failed: {node.holdout_error}"]
     if node.exec_time_s is not None:
         out[-1] += f" · **time** {node.exec_time_s:.2f} s"
     if node.instruction:

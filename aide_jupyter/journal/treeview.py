@@ -28,6 +28,8 @@ class NodeView:
     is_good: bool
     verdict: str
     code: str
+    reported: float | None = None  # the node's own number when a holdout scored it
+    flagged: bool = False  # its own number is far better than its holdout score
 
     @classmethod
     def of(cls, node: Node) -> NodeView:
@@ -49,6 +51,8 @@ class NodeView:
             good,
             verdict,
             node.code,
+            node.reported_metric if node.metric_source == "harness" else None,
+            bool(node.metric_flag),
         )
 
 
@@ -153,7 +157,12 @@ def tree_svg(views: list[NodeView], lower_is_better: bool | None, best: int | No
         classes = f"node {v.verdict}" + (" onbest" if i in path else "")
         classes += " best" if i == best else ""
         classes += " seed" if v.stage == "seed" else ""  # the user's own code, the root
+        classes += " flagged" if v.flagged else ""
         metric = f"{v.metric:.6g}" if v.metric is not None else "no metric"
+        if v.reported is not None:
+            metric = f"holdout {metric} · reported {v.reported:.6g}"
+        if v.flagged:
+            metric += " · ⚠ reported far better than holdout"
         out.append(
             f'<g class="{classes}" data-idx="{i}" tabindex="0" '
             f'transform="translate({x:.1f},{y:.1f})">'

@@ -64,6 +64,7 @@ class OptimizeArgs:
     seed_cell: int | None = None
     seed_above: bool = False
     seed_drafts: int | None = None
+    holdout: float | None = None
 
     def request(self) -> dict[str, Any]:
         """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
@@ -82,6 +83,7 @@ class OptimizeArgs:
             "policy",
             "model",
             "seed_drafts",
+            "holdout",
         ):
             value = getattr(self, name)
             if value not in (None, "", []):
@@ -140,6 +142,7 @@ def _optimize_parser() -> _Parser:
     direction.add_argument("--higher-is-better", dest="lower", action="store_false")
     for name in ("--steps", "--time", "--node-timeout", "--parallel", "--policy", "--model"):
         parser.add_argument(name, default=None)
+    parser.add_argument("--holdout", default=None)
     return parser
 
 
@@ -209,6 +212,17 @@ def _without_improve_options(tokens: list[str]) -> list[str]:
         elif not tok.startswith(("--cell=", "--seed-drafts=")):
             out.append(tok)
     return out
+
+
+def parse_holdout(text: str, option: str = "--holdout") -> float:
+    """A fraction of the rows to hold out and score every node on: 0 < h <= 0.5."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise UsageError(f"{option}: {text!r} is not a fraction (e.g. {option} 0.2)") from None
+    if not 0 < value <= 0.5:
+        raise UsageError(f"{option}: must be more than 0 and at most 0.5, got {text}")
+    return value
 
 
 def _split(line: str) -> list[str]:
@@ -297,6 +311,12 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
         args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
     args.policy = ns.policy
     args.model = ns.model
+    if ns.holdout is not None:
+        args.holdout = parse_holdout(ns.holdout)
+        if not args.target or not (args.data or args.data_dir):
+            raise UsageError(
+                "--holdout needs --target and --data (a DataFrame with it) or --data-dir"
+            )
     return args
 
 

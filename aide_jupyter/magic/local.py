@@ -15,6 +15,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -102,6 +103,10 @@ class InKernelExecutor:
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
         token = runner.subscribe(lambda: loop.call_soon_threadsafe(wake.set))
+        if request.harness:
+            request = replace(
+                request, harness={"module": "aide_jupyter.executors.harness", **request.harness}
+            )
         seq = int(runner.op_launch(self.namespace, self._spec(request))["seq"])
         self._seqs[request.node_id] = seq
         try:
@@ -121,6 +126,19 @@ class InKernelExecutor:
             runner.op_forget(self.namespace, [seq])
             self._seqs.pop(request.node_id, None)
         return result_from_runner(raw)
+
+    async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Split in this kernel (the harness is imported, and keeps its text for portable nodes)."""
+        from aide_jupyter.executors import harness
+
+        if getattr(harness, "_SOURCE", None) is None:
+            harness._SOURCE = Path(harness.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
+        return await asyncio.to_thread(harness.prepare, self.namespace, dict(args))
+
+    async def release_holdout(self, key: str) -> None:
+        from aide_jupyter.executors import harness
+
+        harness.release(key)
 
     async def cancel(self, node_ids: list[str]) -> None:
         """End these running nodes now (stop without --finish-running)."""

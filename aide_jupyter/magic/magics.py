@@ -68,6 +68,10 @@ Options of optimize:
   --model NAME            builtin (offline baseline, no key) or an LLM model name for the
                           OpenAI-compatible endpoint (needs OPENAI_API_KEY / OPENAI_BASE_URL)
   --eval TEXT             how solutions are evaluated, if not in the goal
+  --holdout 0.2           trusted scores: hold out this fraction of the rows (needs --target
+                          and --data or --data-dir); every node is scored on them by the
+                          executor, with --metric (accuracy, balanced_accuracy, f1, roc_auc,
+                          log_loss, rmse, mae, r2, rmsle)
 
 Steer searches (SEARCH_ID defaults to the last one started here):
   %aide status [SEARCH_ID]      the progress, updating until the search ends
@@ -259,6 +263,15 @@ class AideMagics(Magics):
         eval_text = args.eval
         if args.metric:
             eval_text = f"{eval_text}\nMetric: {args.metric}".strip()
+        holdout = None
+        if args.holdout is not None:
+            from aide_jupyter.search.holdout import resolve_metric
+
+            try:
+                metric = resolve_metric(args.metric, f"{args.goal}\n{eval_text}")
+            except ValueError as exc:
+                raise UsageError(f"--metric: {exc}") from None
+            holdout = {"fraction": args.holdout, "metric": metric}
         info = SearchInfo(
             id=new_search_id(),
             goal=args.goal,
@@ -266,6 +279,7 @@ class AideMagics(Magics):
             data=list(args.data),
             data_dir=data_dir,
             target=args.target,
+            holdout=holdout,
         )
         overview = describe_objects(ns, list(args.data), config.overview_max_chars)
         if data_dir:
@@ -386,6 +400,11 @@ class AideMagics(Magics):
         )
         if lower is not None:
             metric_text += " (lower is better)" if lower else " (higher is better)"
+        if node.get("metric_source") == "harness":
+            own = node.get("reported_metric")
+            metric_text = metric_text.replace("metric", "holdout metric", 1) + (
+                f", reported {own:.6g}" if isinstance(own, (int, float)) else ", none reported"
+            )
         header = (
             f"# AIDE search {sid}, node {node.get('id')} "
             f"(step {node.get('step')}, {node.get('stage')}): {metric_text}\n"

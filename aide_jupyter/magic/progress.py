@@ -52,9 +52,13 @@ def _facts(summary: dict[str, Any]) -> dict[str, str]:
     best = summary.get("best") or None
     lower = summary.get("lower_is_better")
     direction = {True: "lower is better", False: "higher is better"}.get(lower, "")
+    holdout = summary.get("holdout") or None
     if best:
         best_text = f"{_metric(best.get('metric'))} (node {best.get('node_id')}"
         best_text += f", {direction})" if direction else ")"
+        if holdout:  # trusted scores: the number is the harness's, on rows no node saw
+            best_text = f"{_metric(best.get('metric'))} holdout {holdout.get('metric') or ''}"
+            best_text += f" (node {best.get('node_id')}" + (f", {direction})" if direction else ")")
     else:
         best_text = "none yet"
     steps = summary.get("steps")
@@ -74,6 +78,12 @@ def _facts(summary: dict[str, Any]) -> dict[str, str]:
         "where": str(summary.get("where") or "the AIDE side panel"),
         "mode": str(summary.get("mode") or ""),
         "coder": coder_text(summary),
+        "holdout": (
+            f"scored by the harness on {holdout.get('rows') or '?'} held-out rows "
+            f"({holdout.get('fraction')})"
+            if holdout
+            else ""
+        ),
     }
 
 
@@ -97,6 +107,8 @@ def render_text(summary: dict[str, Any]) -> str:
         f"  coder: {f['coder']}",
         f"  tree: {f['where']}" + (f" · journal: {f['journal']}" if f["journal"] else ""),
     ]
+    if f["holdout"]:
+        lines.insert(1, f"  {f['holdout']}")
     return "\n".join(lines)
 
 
@@ -122,7 +134,8 @@ def render_html(summary: dict[str, Any]) -> str:
         f"<div>steps <b>{f['steps']}</b> · best <b>{f['best']}</b> · running {f['running']}"
         f" · buggy {f['buggy']} · elapsed {f['elapsed']} · cost {f['cost']}</div>"
         f"<div>coder: {f['coder']}</div>"
-        f"<div style='opacity:.8'>tree: {f['where']}{journal}</div></div>"
+        + (f"<div>{f['holdout']}</div>" if f["holdout"] else "")
+        + f"<div style='opacity:.8'>tree: {f['where']}{journal}</div></div>"
     )
 
 

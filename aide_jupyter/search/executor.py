@@ -20,8 +20,9 @@ class ExecRequest:
     timeout_s: float = 600.0
     memory_limit_mb: int | None = None
     data_names: list[str] = field(default_factory=list)
-    # {"module": <sys.modules name of a module shipped into the kernel>, "key": str}: hooks run
-    # around the node's code (the holdout harness; see docs/executor.md)
+    # The holdout harness (see docs/executor.md): the engine sets {"key": <the split's key>};
+    # a kernel executor adds "module" (the sys.modules name of the shipped harness), and the
+    # runner calls its hooks around the node's code.
     harness: dict[str, Any] | None = None
 
 
@@ -44,6 +45,7 @@ class ExecResult:
     peak_mem_mb: float | None = None
     exit_code: int | None = None
     detail: str | None = None
+    # With a holdout: {metric, metric_name, rows, via} or {error} from the kernel's harness.
     harness: dict[str, Any] | None = None
 
     @property
@@ -69,6 +71,19 @@ class Executor(Protocol):
     async def run(self, request: ExecRequest) -> ExecResult: ...
 
     async def close(self) -> None: ...
+
+
+@runtime_checkable
+class HoldoutExecutor(Protocol):
+    """An executor that can hold out rows and score nodes on them (trusted scores).
+
+    `prepare_holdout` splits once per search in the place where the data lives and answers
+    {key, rows, train_rows, task, metric, ...}; requests then carry `harness={"key": key}`.
+    It is idempotent per key and safe to call again after a kernel restart."""
+
+    async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]: ...
+
+    async def release_holdout(self, key: str) -> None: ...
 
 
 async def cancel_nodes(executor: Executor, node_ids: list[str]) -> None:

@@ -61,6 +61,10 @@ class Node:
     metric: float | None = None
     lower_is_better: bool | None = None
     metric_source: str | None = None
+    # With a holdout: `metric` is the harness's score, this is the node's own printed number.
+    reported_metric: float | None = None
+    holdout_error: str | None = None  # why the harness could not score the node
+    metric_flag: str | None = None  # set when the reported number is far better than the holdout's
     is_buggy: bool | None = None
     analysis: str = ""
     error: str | None = None
@@ -121,6 +125,8 @@ class SearchInfo:
     # The user's starting point, when the search has one: {"node_id", "cell_id"} (the code itself
     # is the root node's, stage "seed"). None for a search that starts from a blank page.
     seed: dict[str, Any] | None = None
+    # Trusted scores: {fraction, metric} as asked; after the split also rows, task, key, data_dir.
+    holdout: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
     elapsed_s: float = 0.0
 

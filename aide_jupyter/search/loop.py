@@ -17,6 +17,7 @@ from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import holdout as holdout_mod
 from .budget import budget_reason
 from .config import SearchConfig
 from .executor import Executor, ExecutorLost, cancel_nodes
@@ -171,7 +172,23 @@ class SearchLoop(NodeSteps):
             "lower_is_better": self.journal.lower_is_better,
             "tokens": self._tokens,
             "cost_usd": None if self._cost is None else round(self._cost, 6),
+            "holdout": holdout_mod.summary(self.info.holdout),
         }
+
+    async def prepare_holdout(self) -> dict[str, Any] | None:
+        """Split off the holdout where the data lives (once per search; again after a restart).
+
+        The metric's direction then fixes the search's direction."""
+        if not self.info.holdout:
+            return None
+        done = await holdout_mod.prepare(
+            self.executor,
+            self.info,
+            seed=int(self.config.seed or 0),
+            copy_dir=str(self.run_dir / "holdout_data"),
+        )
+        self.journal.lower_is_better = holdout_mod.METRICS[done["metric"]]
+        return done
 
     async def run(self, *, return_to: tuple[str, str, str | None] | None = None) -> str:
         """Run until a stop condition; return (and record in info.stop_reason) why it stopped.
@@ -194,6 +211,15 @@ class SearchLoop(NodeSteps):
         if return_to is not None:
             final, self._cause = return_to[:2], return_to[2]
         try:
+            try:
+                await self.prepare_holdout()
+            except holdout_mod.HoldoutSetupError as exc:
+                self._finish("failed", f"holdout: {exc}")
+                return f"holdout: {exc}"
+            except ExecutorLost as exc:
+                self._cause = "kernel"
+                self._finish("paused", f"executor lost: {exc}; resume with a working executor")
+                return f"executor lost: {exc}"
             while True:
                 self._tick()
                 reason = self._stop_reason()
@@ -231,7 +257,18 @@ class SearchLoop(NodeSteps):
             self._finish("failed", f"error: {type(exc).__name__}: {exc}")
             raise
         self._finish(*final)
+        if final[0] != "paused":
+            await self._release_holdout()
         return final[1]
+
+    async def _release_holdout(self) -> None:
+        """The split's labels and row copies leave the kernel's memory when the search ends."""
+        release = getattr(self.executor, "release_holdout", None)
+        if self.info.holdout and callable(release):
+            try:
+                await release(self.info.holdout.get("key") or self.info.id)
+            except Exception as exc:  # the kernel may be gone; its memory with it
+                logger.info("search %s: holdout not released: %s", self.info.id, exc)
 
     # ----- scheduling -----
 

@@ -41,6 +41,7 @@ _MAX_COLUMNS = 60
 _HEAD_ROWS = 5
 _FILE_ROWS = 20000
 _MAX_FILES = 40
+_JSON_MAX_BYTES = 64 * 1024 * 1024
 
 
 def _cap(text: str, max_chars: int) -> str:
@@ -174,14 +175,22 @@ def _describe_file(path: str, rel: str) -> str:
             note = f" (first {_FILE_ROWS} rows)" if len(df) == _FILE_ROWS else ""
             return head + "\n" + _describe_frame(rel, df, "CSV table" + note)
         if ext == ".parquet":
+            df, total = _parquet_head(path, _FILE_ROWS)
+            note = f" (first {len(df)} of {total} rows)" if total > len(df) else ""
+            return head + "\n" + _describe_frame(rel, df, "Parquet table" + note)
+        if ext == ".jsonl":
             import pandas as pd
 
-            return head + "\n" + _describe_frame(rel, pd.read_parquet(path), "Parquet table")
-        if ext in (".json", ".jsonl"):
+            df = pd.read_json(path, lines=True, nrows=_FILE_ROWS)
+            note = f" (first {_FILE_ROWS} rows)" if len(df) == _FILE_ROWS else ""
+            return head + "\n" + _describe_frame(rel, df, "JSON lines table" + note)
+        if ext == ".json":
             import pandas as pd
 
+            if size > _JSON_MAX_BYTES:  # a JSON document can only be read whole
+                return f"{head}\n(JSON too large to preview; over {_JSON_MAX_BYTES:,} bytes)"
             try:
-                df = pd.read_json(path, lines=ext == ".jsonl")
+                df = pd.read_json(path)
                 return head + "\n" + _describe_frame(rel, df, "JSON table")
             except ValueError:
                 with open(path, encoding="utf-8") as fh:
@@ -193,6 +202,23 @@ def _describe_file(path: str, rel: str) -> str:
     except Exception as exc:  # one unreadable file must not hide the rest
         return f"{head}\n(could not read: {type(exc).__name__}: {exc})"
     return head
+
+
+def _parquet_head(path: str, rows: int) -> tuple[Any, int]:
+    """The first `rows` rows and the total row count, without reading the whole file."""
+    try:
+        import pyarrow.parquet as pq
+    except ImportError:  # another engine: read it all (the preview runs in a bounded child)
+        import pandas as pd
+
+        df = pd.read_parquet(path)
+        return df.head(rows), len(df)
+    pf = pq.ParquetFile(path)
+    total = pf.metadata.num_rows
+    batch = next(pf.iter_batches(batch_size=rows), None)
+    if batch is None:
+        return pf.schema_arrow.empty_table().to_pandas(), total
+    return batch.to_pandas(), total
 
 
 def describe_dir(path: str, max_chars: int = 8000) -> str:

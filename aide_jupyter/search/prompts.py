@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .holdout import contract_text
 from .journal import Journal, Node
 
 SECTION_TITLES: dict[str, str] = {
@@ -26,6 +27,7 @@ SECTION_TITLES: dict[str, str] = {
     "previous_reply_problem": "Problem with your previous reply",
     "installed_packages": "Installed packages",
     "implementation_guidelines": "Implementation guidelines",
+    "scoring": "How the solution is scored",
     "time_left": "Time left",
     "response_format": "Response format",
 }
@@ -84,6 +86,7 @@ class TaskContext:
     seed: int = 0
     packages: list[str] = field(default_factory=list)
     node_timeout_s: float = 600.0
+    holdout: dict[str, Any] | None = None  # trusted scores: {fraction, metric, rows, ...}
 
 
 @dataclass
@@ -147,6 +150,8 @@ def _task_text(ctx: TaskContext) -> str:
 def _memory_line(node: Node, relation: str) -> str:
     if node.is_good:
         outcome = f"metric {node.metric:.6g}"
+        if node.metric_source == "harness" and node.reported_metric is not None:
+            outcome = f"holdout metric {node.metric:.6g}, own report {node.reported_metric:.6g}"
     elif not node.is_finished:
         outcome = "still running"
     else:
@@ -206,6 +211,10 @@ def _output_text(node: Node, max_chars: int) -> str:
         text += f"\n[the run ended with: {node.exit_cause}]"
     if node.exec_time_s is not None:
         text += f"\n[execution time: {node.exec_time_s:.1f} s]"
+    if node.holdout_error:
+        text += f"\n[holdout scoring failed: {node.holdout_error}]"
+    elif node.metric_flag:
+        text += f"\n[holdout check: {node.metric_flag}]"
     return truncate_middle(text.strip(), max_chars)
 
 
@@ -269,6 +278,8 @@ def build_code_prompt(
         sections["execution_output"] = _output_text(parent, config.output_max_chars)
     sections["installed_packages"] = ", ".join(context.packages)
     sections["implementation_guidelines"] = GUIDELINES
+    if context.holdout:
+        sections["scoring"] = contract_text(context.holdout)
     sections["time_left"] = _time_text(time_left_s, context.node_timeout_s)
     sections["response_format"] = CODE_FORMAT
     index = 0

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import holdout as holdout_mod
 from .budget import node_timeout
 from .coder import CoderError, LLMUnavailable, add_cost
 from .config import SearchConfig
@@ -57,12 +58,13 @@ class NodeSteps:
             goal=self.info.goal,
             eval=self.info.eval,
             data=list(self.info.data),
-            data_dir=self.info.data_dir,
+            data_dir=(self.info.holdout or {}).get("data_dir") or self.info.data_dir,
             target=self.info.target,
             lower_is_better=self.journal.lower_is_better,
             seed=int(self.config.seed or 0),
             packages=self.packages,
             node_timeout_s=self._node_timeout(),
+            holdout=self.info.holdout,
         )
 
     def _node_timeout(self) -> float:
@@ -93,6 +95,7 @@ class NodeSteps:
             timeout_s=self._node_timeout(),
             memory_limit_mb=self.config.memory_limit_mb,
             data_names=list(self.info.data),
+            harness={"key": self.info.holdout["key"]} if self.info.holdout else None,
         )
         try:
             if self._cut:  # stopped between coding and running: do not start it
@@ -130,6 +133,16 @@ class NodeSteps:
             review_summary=review.summary if review else "",
             fixed_lower=self.journal.lower_is_better,
         )
+        if self.info.holdout:
+            judged = holdout_mod.harness_verdict(
+                result,
+                verdict,
+                review_is_bug=review.is_bug if review else None,
+                metric=self.info.holdout["metric"],
+            )
+            verdict = judged.verdict
+            node.reported_metric = judged.reported_metric
+            node.holdout_error, node.metric_flag = judged.holdout_error, judged.metric_flag
         if (
             self.journal.lower_is_better is None
             and verdict.metric is not None

@@ -21,6 +21,7 @@ from aide_jupyter.coders import Coder, CoderError
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.executor import ExecutorLost
+from aide_jupyter.search.holdout import HoldoutSetupError
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.loop import SearchLoop
 from aide_jupyter.search.seeding import add_seed
@@ -150,6 +151,7 @@ class SearchManager:
             target=req.target,
             notebook_path=req.notebook_path,
             kernel_id=req.kernel_id,
+            holdout=req.holdout,
         )
         journal = Journal()
         if req.seed_code is not None:
@@ -337,6 +339,9 @@ class SearchManager:
                 except ExecutorLost as exc:
                     self._set_status(rec, "paused", f"kernel lost while preparing: {exc}", "kernel")
                     return
+                except HoldoutSetupError as exc:
+                    self._set_status(rec, "failed", f"holdout: {exc}")
+                    return
                 except Exception as exc:
                     log.exception("aide: could not prepare search %s", rec.id)
                     self._set_status(rec, "failed", f"could not describe the data: {exc}")
@@ -359,10 +364,12 @@ class SearchManager:
         """Describe the data and the environment in the kernel (waits behind a running cell)."""
         assert rec.loop is not None
         cap = rec.config.overview_max_chars
+        split = await rec.loop.prepare_holdout()  # first: nodes and prompts see training rows only
         if rec.info.data:
             rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
         elif rec.info.data_dir:
-            rec.loop.data_overview = await executor.describe_dir(rec.info.data_dir, cap)
+            folder = (split or {}).get("data_dir") or rec.info.data_dir
+            rec.loop.data_overview = await executor.describe_dir(folder, cap)
         rec.loop.packages = await executor.environment()
         rec.loop.notebook_context = self._notebook_context(rec)
 

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aide_jupyter.coders import coder_kind
+from aide_jupyter.search import holdout
 from aide_jupyter.search.journal import Journal, Node
 
 if TYPE_CHECKING:
@@ -97,6 +98,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "created": info.created,
         "run_dir": relative(rec.root, rec.run_dir),
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
+        "holdout": holdout.summary(info.holdout),
         "executor": executor_summary(rec),
         "seed": seed_summary(info.seed, journal),
     }

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from aide_jupyter.search import holdout as holdout_metrics
 from aide_jupyter.search.config import POLICIES
 from aide_jupyter.search.seeding import MAX_SEED_CHARS
 
@@ -41,8 +42,10 @@ CREATE_FIELDS = (
     "model",
     "seed",
     "seed_drafts",
+    "holdout",
 )
 SEED_FIELDS = ("code", "cell_id")
+MAX_HOLDOUT = 0.5
 
 
 @dataclass
@@ -68,6 +71,7 @@ class CreateRequest:
     seed_code: str | None = None  # the user's own code: the root node of the search
     seed_cell_id: str | None = None  # the notebook cell it came from, when known
     seed_drafts: int | None = None
+    holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
 
 
 def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -191,7 +195,36 @@ def parse_create(
     req.model = model
     req.seed_code, req.seed_cell_id = _seed(data.get("seed"))
     req.seed_drafts = _int(data, "seed_drafts", 0, 1000)
+    req.holdout = parse_holdout(data, req)
     return req
+
+
+def parse_holdout(data: dict[str, Any], req: CreateRequest) -> dict[str, Any] | None:
+    """`holdout` (0 < h <= 0.5) needs a target and data; its metric must be one it can score."""
+    value = data.get("holdout")
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
+        raise BadRequest("holdout", f"must be a fraction of the rows such as 0.2, got {value!r}")
+    if not 0 < value <= MAX_HOLDOUT:
+        raise BadRequest("holdout", f"must be more than 0 and at most {MAX_HOLDOUT:g}, got {value}")
+    if not req.target:
+        raise BadRequest("holdout", "needs `target`: the column whose held-out values are scored")
+    if not req.data and req.data_dir is None:
+        raise BadRequest(
+            "holdout", "needs `data` (a DataFrame with the target) or `data_dir` (with train.csv)"
+        )
+    try:
+        metric = holdout_metrics.resolve_metric(req.metric, f"{req.goal}\n{req.eval}")
+    except ValueError as exc:
+        raise BadRequest("metric", str(exc)) from None
+    lower = holdout_metrics.METRICS.get(metric or "")
+    if metric is not None and req.lower_is_better not in (None, lower):
+        raise BadRequest(
+            "lower_is_better",
+            f"contradicts the holdout metric {metric}; leave it out (it follows the metric)",
+        )
+    return {"fraction": float(value), "metric": metric}
 
 
 def _seed(value: Any) -> tuple[str | None, str | None]:

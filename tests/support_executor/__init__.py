@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sys
 import tempfile
 import time
@@ -11,9 +12,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pytest
 from jupyter_client.asynchronous import AsyncKernelClient
 from jupyter_client.manager import KernelManager
 from jupyter_client.session import Session
+
+from aide_jupyter.executors.runner import default_mode
+
+# What a kernel of this very Python picks for mode="auto" (fork on Linux, spawn on macOS/Windows)
+AUTO_MODE = default_mode()
+needs_fork = pytest.mark.skipif(not hasattr(os, "fork"), reason="the fork path needs os.fork")
+fork_is_auto = pytest.mark.skipif(
+    AUTO_MODE != "fork", reason="checks the forked child, and mode=auto does not fork here"
+)
 
 USER_SETUP = """
 import pandas as pd

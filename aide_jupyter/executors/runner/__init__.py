@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import os
 
-from .common import FILENAME, capabilities, choose_mode, default_mode, read_capped
-from .core import Reply, Runner, call, variables
+from .common import FILENAME, capabilities, choose_mode, default_mode, read_capped, variables
+from .core import Runner
+from .entry import Reply, call
 
-PARTS = ("common", "child", "forked", "portable", "core", "__init__")
+PARTS = ("common", "child", "forked", "portable", "core", "entry", "__init__")
 
 __all__ = [
     "FILENAME",

@@ -17,15 +17,31 @@ from typing import Any
 
 from .common import CODE_FILE, FILENAME, THREAD_VARS, harness_module, resource
 
-_CONTROLLER: list[Any] = [None, -1]  # a threadpoolctl controller, valid for len(sys.modules)
+# a threadpoolctl controller, the number of extension modules and of modules it was made for
+_CONTROLLER: list[Any] = [None, -1, -1]
+
+
+def _extension_modules() -> int:
+    """How many compiled extension modules are loaded (only they bring BLAS/OpenMP along)."""
+    count = 0
+    for mod in list(sys.modules.values()):
+        path = getattr(mod, "__file__", None) or ""
+        if path.endswith((".so", ".pyd", ".dylib")):
+            count += 1
+    return count
 
 
 def controller() -> Any:
-    """Scan the loaded BLAS/OpenMP libraries in the kernel (30 ms), not in every child.
+    """Scan the loaded BLAS/OpenMP libraries in the kernel (30-100 ms), not in every child.
 
-    Rescanned when the kernel imported something new, as that may have loaded a library."""
-    if _CONTROLLER[1] != len(sys.modules):
-        _CONTROLLER[1] = len(sys.modules)
+    Rescanned only when the kernel loaded a new compiled extension, which may have brought a
+    library: a pure-Python import between nodes must not put a scan on the launch path."""
+    if _CONTROLLER[2] == len(sys.modules):
+        return _CONTROLLER[0]
+    _CONTROLLER[2] = len(sys.modules)
+    signature = _extension_modules()
+    if _CONTROLLER[1] != signature:
+        _CONTROLLER[1] = signature
         try:
             import threadpoolctl
 
@@ -118,6 +134,8 @@ def _error(what: str, exc: BaseException) -> str:
 
 def execute(spec: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     """Run the node's code in `namespace` (harness hooks around it); never raises."""
+    if spec.get("invoke"):
+        return _invoke(spec["invoke"], namespace)
     code_path = os.path.join(spec["workdir"], CODE_FILE)
     source = spec["code"]
     with contextlib.suppress(OSError), open(code_path, "w", encoding="utf-8") as fh:
@@ -161,6 +179,23 @@ def execute(spec: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
     return res
 
 
+def _invoke(inv: dict[str, Any], namespace: dict[str, Any]) -> dict[str, Any]:
+    """Call a shipped module's function (the data preview) instead of node code."""
+    start = time.perf_counter()
+    try:
+        fn = getattr(sys.modules[inv["module"]], inv["func"])
+        args = list(inv.get("args", []))
+        value = fn(namespace, *args) if inv.get("pass_namespace") else fn(*args)
+        res: dict[str, Any] = {"exit_cause": "ok", "value": value}
+    except MemoryError as exc:
+        res = {"exit_cause": "memory", "exc_type": "MemoryError", "detail": format_exc(exc)}
+    except BaseException as exc:
+        res = {"exit_cause": "exception", "exc_type": type(exc).__name__}
+        res["exc_traceback"] = format_exc(exc)
+    res["exec_time_s"] = time.perf_counter() - start
+    return res
+
+
 def user_namespace(user_ns: dict[str, Any], workdir: str) -> dict[str, Any]:
     """A shallow copy of the user's globals without IPython's own names."""
     from .common import IPYTHON_NAMES
@@ -179,6 +214,7 @@ def finish_child(spec: dict[str, Any], res: dict[str, Any], done_fd: int = -1) -
         sys.stderr.flush()
     try:
         res["peak_rss_kb"] = peak_rss_kb()
+        res.setdefault("timing", {})["child_done"] = time.time()
         tmp = spec["result_path"] + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
             json.dump(res, fh, default=str)

@@ -186,3 +186,24 @@ def harness_module(spec: dict[str, Any]) -> tuple[Any, str] | None:
     if not harness:
         return None
     return sys.modules[harness["module"]], str(harness.get("key", ""))
+
+
+def variables(ns: dict[str, Any]) -> list[dict[str, Any]]:
+    """The user's data-like globals: name, qualified type, shape (for validating --data)."""
+    import types
+
+    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
+    out = []
+    for name, value in list(ns.items()):
+        if name.startswith("_") or name in IPYTHON_NAMES or isinstance(value, skip):
+            continue
+        cls = type(value)
+        shape = getattr(value, "shape", None)
+        if isinstance(shape, tuple):
+            shape = [int(x) if isinstance(x, int) else str(x) for x in shape]
+        elif isinstance(value, (list, dict, tuple, set, str)):
+            shape = [len(value)]
+        else:
+            shape = None
+        out.append({"name": name, "type": f"{cls.__module__}.{cls.__qualname__}", "shape": shape})
+    return out

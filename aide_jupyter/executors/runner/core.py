@@ -23,7 +23,6 @@ from typing import Any
 
 from . import forked, portable
 from .common import (
-    IPYTHON_NAMES,
     NOTICE_TYPE,
     OUTPUT_FILE,
     READY_FILE,
@@ -36,6 +35,7 @@ from .common import (
     redact,
     redact_result,
     secret_values,
+    variables,
 )
 
 NOTICE_INLINE_MAX = 64_000
@@ -57,6 +57,7 @@ class _Node:
         self.killed_for: str | None = None
         self.kill_at: float | None = None
         self.reported = False
+        self.t_started = 0.0
 
 
 def _signal_name(sig: int) -> str:
@@ -153,7 +154,11 @@ class Runner:
         k = kernel()
         with contextlib.suppress(Exception):
             self._parent = k.get_parent() if k is not None else None
-        workdir = os.path.abspath(spec["workdir"])
+        if spec.get("workdir"):
+            workdir = os.path.abspath(spec["workdir"])
+        else:  # a preview: a temporary folder on this host, removed after it
+            workdir = os.path.join(portable.work_dir(), f"preview-{uuid.uuid4().hex[:12]}")
+            spec = dict(spec, temporary=True)
         os.makedirs(workdir, exist_ok=True)
         spec = dict(
             spec,
@@ -161,6 +166,7 @@ class Runner:
             output_path=os.path.join(workdir, OUTPUT_FILE),
             result_path=os.path.join(workdir, RESULT_FILE),
             mode=choose_mode(spec.get("mode", "auto")),
+            t_launch=time.time(),
         )
         with self._lock:
             self._seq += 1
@@ -271,6 +277,7 @@ class Runner:
             self._notify({"event": "alive", "running": sorted(self._running)})
 
     def _start(self, seq: int, spec: dict[str, Any], ns: dict[str, Any]) -> None:
+        t_started = time.time()
         try:
             if spec["mode"] == "spawn":
                 proc: Any = portable.PortableProc(spec, ns, sys.modules[__package__])
@@ -283,8 +290,10 @@ class Runner:
                 {"exit_cause": "error", "detail": f"launch failed: {exc!r}", "output": ""},
             )
             return
+        node = _Node(seq, spec, proc)
+        node.t_started = t_started
         with self._lock:
-            self._running[seq] = _Node(seq, spec, proc)
+            self._running[seq] = node
 
     def _watch(self, node: _Node, now: float, check: bool) -> None:
         proc = node.proc
@@ -321,6 +330,7 @@ class Runner:
                 res = json.load(fh)
             os.unlink(spec["result_path"])
         wall = time.monotonic() - node.started
+        t_collect = time.time()
         if res is None:
             res = _describe_end(node, end[0] if end else None, end[1] if end else None)
             res["exec_time_s"] = wall
@@ -334,9 +344,17 @@ class Runner:
         redact_result(res, secrets)
         res["wall_s"] = wall
         res["mode"] = spec["mode"]
+        timing = res.get("timing") if isinstance(res.get("timing"), dict) else {}
+        res["timing"] = dict(
+            timing, launch=spec["t_launch"], started=node.t_started, collect=t_collect
+        )
         for name in (portable.SPEC_FILE, READY_FILE):
             with contextlib.suppress(OSError):
                 os.unlink(os.path.join(spec["workdir"], name))
+        if spec.get("temporary"):
+            import shutil
+
+            shutil.rmtree(spec["workdir"], ignore_errors=True)
         self._finish(node.seq, spec, res)
 
     def _finish(self, seq: int, spec: dict[str, Any], res: dict[str, Any]) -> None:
@@ -373,49 +391,3 @@ class Runner:
                 parent=self._parent or {},
                 ident=b"aide_runner",
             )
-
-
-def variables(ns: dict[str, Any]) -> list[dict[str, Any]]:
-    """The user's data-like globals: name, qualified type, shape (for validating --data)."""
-    import types
-
-    skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
-    out = []
-    for name, value in list(ns.items()):
-        if name.startswith("_") or name in IPYTHON_NAMES or isinstance(value, skip):
-            continue
-        cls = type(value)
-        shape = getattr(value, "shape", None)
-        if isinstance(shape, tuple):
-            shape = [int(x) if isinstance(x, int) else str(x) for x in shape]
-        elif isinstance(value, (list, dict, tuple, set, str)):
-            shape = [len(value)]
-        else:
-            shape = None
-        out.append({"name": name, "type": f"{cls.__module__}.{cls.__qualname__}", "shape": shape})
-    return out
-
-
-_RUNNER: list[Runner] = []
-_RUNNER_LOCK = threading.Lock()
-
-
-class Reply:
-    """JSON whose repr is the JSON itself, so a user_expression's text/plain needs no parsing."""
-
-    def __init__(self, text: str) -> None:
-        self.text = text
-
-    def __repr__(self) -> str:
-        return self.text
-
-
-def call(op: str, args_json: str, namespace: dict[str, Any]) -> Reply:
-    """The one entry point the server uses (as a user_expression), JSON in and out."""
-    with _RUNNER_LOCK:
-        if not _RUNNER:
-            _RUNNER.append(Runner())
-        runner = _RUNNER[0]
-    out = getattr(runner, "op_" + op)(namespace, **json.loads(args_json))
-    out["instance"] = runner.instance
-    return Reply(json.dumps(out, default=str))

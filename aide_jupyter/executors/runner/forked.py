@@ -10,6 +10,8 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import sys
+import time
 from typing import Any
 
 from . import child
@@ -40,15 +42,15 @@ def _fork_child(
 ) -> None:
     """Runs in the forked child; never returns."""
     res: dict[str, Any] = {"exit_cause": "error"}
+    t_child = time.time()
     try:
         os.setpgid(0, 0)
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a kernel interrupt signals its group
         for sig in (signal.SIGTERM, signal.SIGCHLD, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
-        with contextlib.suppress(Exception):
-            import ctypes
-
-            ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+        if _LIBC:
+            with contextlib.suppress(Exception):
+                _LIBC[0].prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
         if os.getppid() != parent_pid:
             os._exit(70)
         _close_inherited_sockets(keep={done_fd})
@@ -57,10 +59,23 @@ def _fork_child(
         child.limit_threads(spec["threads"], openmp_one=True, ctl=ctl)
         child.limit_memory(spec.get("memory_limit_mb"))
         os.chdir(spec["workdir"])
+        t_setup = time.time()
         res = child.execute(spec, child.user_namespace(user_ns, spec["workdir"]))
+        res["timing"] = {"child": t_child, "setup": t_setup}
     except BaseException as exc:
         res = {"exit_cause": "error", "detail": f"runner failed in child: {exc!r}"}
     child.finish_child(spec, res, done_fd)
+
+
+_LIBC: list[Any] = []  # libc through ctypes, loaded once in the kernel, not in every child
+
+
+def _libc() -> None:
+    if not _LIBC and sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            import ctypes
+
+            _LIBC.append(ctypes.CDLL(None, use_errno=True))
 
 
 def _killpg(pgid: int, sig: int) -> None:
@@ -96,6 +111,7 @@ class ForkProc:
 
     def __init__(self, spec: dict[str, Any], user_ns: dict[str, Any]) -> None:
         ctl = child.controller()
+        _libc()
         self.base_rss_kb = child.rss_kb()
         parent = os.getpid()
         done_r, done_w = os.pipe()

@@ -71,7 +71,7 @@ _SNAPSHOTS: dict[str, str] = {}  # key -> path, oldest first
 _DIR: list[str] = []
 
 
-def _work_dir() -> str:
+def work_dir() -> str:
     """This kernel's folder for snapshots and the runner's text (removed at kernel exit)."""
     if not _DIR:
         _DIR.append(tempfile.mkdtemp(prefix="aide-runner-"))
@@ -112,7 +112,9 @@ def snapshot(spec: dict[str, Any], user_ns: dict[str, Any]) -> str:
                 "source": getattr(mod, "_SOURCE", None),
                 "extra": extra,
             }
-        path = os.path.join(_work_dir(), f"snapshot-{key}.pkl")
+            if hasattr(mod, "snapshot_data"):  # e.g. frames become their training rows only
+                payload["data"] = mod.snapshot_data(harness.get("key", ""), payload["data"])
+        path = os.path.join(work_dir(), f"snapshot-{key}.pkl")
         tmp = path + ".tmp"
         with open(tmp, "wb") as fh:
             _pickler().dump(payload, fh, protocol=5)
@@ -129,7 +131,7 @@ def _sources_file(package: Any) -> str:
     """The runner's own text as a file for fresh interpreters (written once per kernel)."""
     parts = package.sources()
     digest = hashlib.sha256(json.dumps(parts).encode()).hexdigest()[:12]
-    path = os.path.join(_work_dir(), f"runner-{digest}.json")
+    path = os.path.join(work_dir(), f"runner-{digest}.json")
     if not os.path.exists(path):
         tmp = path + ".tmp"
         with open(tmp, "w", encoding="utf-8") as fh:
@@ -158,8 +160,12 @@ class PortableProc:
     def __init__(self, spec: dict[str, Any], user_ns: dict[str, Any], package: Any) -> None:
         snap = snapshot(spec, user_ns)
         spec_path = os.path.join(spec["workdir"], SPEC_FILE)
+        extra: dict[str, Any] = {"snapshot_path": snap, "parent_pid": os.getpid()}
+        if spec.get("invoke"):  # the fresh interpreter re-installs the invoked module's text
+            mod = sys.modules[spec["invoke"]["module"]]
+            extra["invoke"] = dict(spec["invoke"], source=getattr(mod, "_SOURCE", None))
         with open(spec_path, "w", encoding="utf-8") as fh:
-            json.dump(dict(spec, snapshot_path=snap), fh)
+            json.dump(dict(spec, **extra), fh)
         env = node_env(os.environ, spec.get("env_allow", ()), spec.get("env_drop", ()))
         env.update({var: str(spec["threads"]) for var in THREAD_VARS})
         env["PYTHONUNBUFFERED"] = "1"
@@ -273,6 +279,7 @@ def portable_main(spec_path: str) -> None:
     with open(spec_path, encoding="utf-8") as fh:
         spec = json.load(fh)
     res: dict[str, Any] = {"exit_cause": "error"}
+    _watch_parent(int(spec.get("parent_pid") or 0))
     try:
         with contextlib.suppress(ValueError, AttributeError):
             signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -283,6 +290,8 @@ def portable_main(spec_path: str) -> None:
         harness = payload.get("harness")
         if harness:
             _restore_harness(harness)
+        if spec.get("invoke"):
+            _install_text(spec["invoke"]["module"], spec["invoke"].get("source"))
         ns: dict[str, Any] = {"__name__": "__main__", "__builtins__": __builtins__}
         ns["__file__"] = os.path.join(spec["workdir"], "node.py")
         ns.update(payload["data"])
@@ -294,16 +303,43 @@ def portable_main(spec_path: str) -> None:
     child.finish_child(spec, res)
 
 
+def _watch_parent(parent_pid: int) -> None:
+    """End this node when the kernel that started it is gone (no PR_SET_PDEATHSIG here: the
+    node runs in its own session, and the kernel may be on a platform without it)."""
+    if parent_pid <= 0:
+        return
+
+    def watch() -> None:
+        import time
+
+        psutil = _import_psutil()
+        while True:
+            time.sleep(1.0)
+            if os.name == "posix":
+                gone = os.getppid() != parent_pid
+            else:
+                gone = psutil is not None and not psutil.pid_exists(parent_pid)
+            if gone:
+                os._exit(70)
+
+    threading.Thread(target=watch, name="aide-parent-watch", daemon=True).start()
+
+
 def _restore_harness(harness: dict[str, Any]) -> None:
     """Install the harness module from its text under the same name, then restore its state."""
+    _install_text(harness["module"], harness.get("source"))
+    sys.modules[harness["module"]].restore_child(harness["key"], harness["extra"])
+
+
+def _install_text(name: str, source: str | None) -> None:
+    """A shipped module, from its text, under its name in the kernel."""
     import types
 
-    name = harness["module"]
-    if name not in sys.modules:
-        if not harness.get("source"):
-            raise RuntimeError(f"harness module {name} has no _SOURCE to ship")
-        mod = types.ModuleType(name)
-        mod._SOURCE = harness["source"]  # type: ignore[attr-defined]
-        sys.modules[name] = mod
-        exec(compile(harness["source"], f"<{name}>", "exec"), mod.__dict__)
-    sys.modules[name].restore_child(harness["key"], harness["extra"])
+    if name in sys.modules:
+        return
+    if not source:
+        raise RuntimeError(f"module {name} has no _SOURCE to ship to a fresh interpreter")
+    mod = types.ModuleType(name)
+    mod._SOURCE = source  # type: ignore[attr-defined]
+    sys.modules[name] = mod
+    exec(compile(source, f"<{name}>", "exec"), mod.__dict__)
