@@ -63,10 +63,16 @@ export function addCommands(deps: IActionDeps): string[] {
       return;
     }
     await panel.context.ready;
-    insertBelowActive(panel, sources, {
-      search_id: search.id,
-      node_id: node.id
-    });
+    const seedCell =
+      search.seed?.cell_id && panel.context.path === search.notebook_path
+        ? search.seed.cell_id
+        : null;
+    insertBelowActive(
+      panel,
+      sources,
+      { search_id: search.id, node_id: node.id },
+      seedCell
+    );
     app.shell.activateById(panel.id);
   };
 
@@ -76,6 +82,54 @@ export function addCommands(deps: IActionDeps): string[] {
     icon: refreshIcon,
     execute: () => model.refresh()
   });
+  /** The cell the command is about: the right-clicked one from the menu, else the active one. */
+  const targetCodeCell = (args: any) => {
+    const panel = tracker?.currentWidget ?? null;
+    if (args?.fromMenu && panel) {
+      const node = app.contextMenuHitTest(n => n.classList.contains('jp-Cell'));
+      const hit = panel.content.widgets.find(c => c.node === node);
+      if (hit) {
+        return hit.model.type === 'code' ? hit : null;
+      }
+    }
+    const cell = tracker?.activeCell ?? null;
+    return cell && cell.model.type === 'code' ? cell : null;
+  };
+  commands.addCommand(CommandIDs.improveCell, {
+    label: trans.__('Improve this cell with AIDE'),
+    caption: trans.__(
+      "Start an AIDE search from this cell's code: it becomes the root of the tree"
+    ),
+    isEnabled: args => !!targetCodeCell(args),
+    execute: async args => {
+      const cell = targetCodeCell(args);
+      const panel = tracker?.currentWidget ?? null;
+      if (!cell || !panel) {
+        return;
+      }
+      const code = cell.model.sharedModel.getSource();
+      if (!code.trim()) {
+        await showErrorMessage(
+          trans.__('Empty cell'),
+          trans.__('Write the code to improve in the cell first.')
+        );
+        return;
+      }
+      // The server reads the saved notebook for the cells above (the notebook context).
+      if (panel.context.model.dirty && !panel.context.model.readOnly) {
+        await panel.context.save().catch(() => undefined);
+      }
+      model.showForm(true, { code, cellId: cell.model.id });
+      app.shell.activateById(deps.panelId);
+    }
+  });
+  app.contextMenu.addItem({
+    command: CommandIDs.improveCell,
+    selector: '.jp-Notebook .jp-CodeCell',
+    rank: 20,
+    args: { fromMenu: true }
+  });
+
   commands.addCommand(CommandIDs.newSearch, {
     label: trans.__('New AIDE search…'),
     caption: trans.__('Start a search on this notebook’s kernel'),
@@ -243,6 +297,7 @@ export function addCommands(deps: IActionDeps): string[] {
 
   return [
     CommandIDs.newSearch,
+    CommandIDs.improveCell,
     CommandIDs.refresh,
     CommandIDs.stop,
     CommandIDs.pause,

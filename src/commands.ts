@@ -3,6 +3,7 @@ export namespace CommandIDs {
   export const openPanel = 'aide-jupyter:open-panel';
   export const refresh = 'aide-jupyter:refresh';
   export const newSearch = 'aide-jupyter:new-search';
+  export const improveCell = 'aide-jupyter:improve-cell';
   export const stop = 'aide-jupyter:stop';
   export const pause = 'aide-jupyter:pause';
   export const resume = 'aide-jupyter:resume';

@@ -9,6 +9,7 @@ import { RESYNC_INTERVAL_MS, Resync } from './resync';
 import { orderSearches, versionMismatchMessage } from './searches';
 import { SearchStore } from './store';
 import {
+  IFormSeed,
   INodeSummary,
   ISearchRequest,
   ISearchSummary,
@@ -146,11 +147,22 @@ export class AideModel {
     return this._formChanged;
   }
 
-  showForm(open: boolean): void {
-    if (open !== this._formOpen) {
+  /**
+   * Open or close the form. `seed`: start from this notebook cell's code ("Improve this cell with
+   * AIDE"); a plain open starts from a blank page. Closing forgets the seed.
+   */
+  showForm(open: boolean, seed: IFormSeed | null = null): void {
+    const seedChanged = open && seed !== this._formSeed;
+    this._formSeed = open ? seed : null;
+    if (open !== this._formOpen || seedChanged) {
       this._formOpen = open;
       this._formChanged.emit(open);
     }
+  }
+
+  /** The cell the open form starts from, or null for a blank-page search. */
+  get formSeed(): IFormSeed | null {
+    return this._formSeed;
   }
 
   /** Indices of the cells ticked for a cherry-pick, in the selected node. */
@@ -455,5 +467,6 @@ export class AideModel {
   private readonly _errorOccurred = new Signal<this, string>(this);
   private _notebookPath: string | null = null;
   private _formOpen = false;
+  private _formSeed: IFormSeed | null = null;
   private readonly _formChanged = new Signal<this, boolean>(this);
 }

@@ -13,7 +13,8 @@ export interface ICellOrigin {
 export function insertBelowActive(
   panel: NotebookPanel,
   sources: string[],
-  origin: ICellOrigin
+  origin: ICellOrigin,
+  belowCellId: string | null = null
 ): number {
   const notebook = panel.content;
   const model = notebook.model;
@@ -21,7 +22,10 @@ export function insertBelowActive(
     throw new Error('The notebook is not ready.');
   }
   const count = model.cells.length;
-  const at = count === 0 ? 0 : Math.min(count, notebook.activeCellIndex + 1);
+  // A search that started from a cell puts its results below that cell, when it is still here.
+  const anchor = belowCellId ? cellIndexById(panel, belowCellId) : -1;
+  const from = anchor >= 0 ? anchor : notebook.activeCellIndex;
+  const at = count === 0 ? 0 : Math.min(count, from + 1);
   model.sharedModel.insertCells(
     at,
     sources.map(source => ({
@@ -45,6 +49,20 @@ export function findNodeCell(panel: NotebookPanel, nodeId: string): number {
     const meta = cells.get(i).getMetadata('aide') as
       { node_id?: string } | undefined;
     if (meta && meta.node_id === nodeId) {
+      return i;
+    }
+  }
+  return -1;
+}
+
+/** The index of the cell with this id in the notebook, or -1. */
+export function cellIndexById(panel: NotebookPanel, cellId: string): number {
+  const cells = panel.content.model?.cells;
+  if (!cells) {
+    return -1;
+  }
+  for (let i = 0; i < cells.length; i++) {
+    if (cells.get(i).id === cellId) {
       return i;
     }
   }

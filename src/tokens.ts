@@ -67,6 +67,8 @@ export interface ISearchSummary {
   executor?: { mode: string; subshell: boolean } | null;
   /** Trusted scores: the held-out share, its rows once split, the metric it is scored with. */
   holdout?: IHoldout | null;
+  /** Where the search started when it started from the user's code (the root node, stage seed). */
+  seed?: ISeedSummary | null;
 }
 
 /** The search summary's `holdout`: every node's `metric` is then its score on these rows. */
@@ -74,6 +76,20 @@ export interface IHoldout {
   fraction: number;
   rows: number | null;
   metric: string | null;
+}
+
+/** The `seed` of a search summary: the user's root node and the notebook cell it came from. */
+export interface ISeedSummary {
+  node_id: string;
+  cell_id: string | null;
+  metric: number | null;
+  is_buggy: boolean | null;
+}
+
+/** A seed the New search form starts from: a notebook cell's code (and its id). */
+export interface IFormSeed {
+  code: string;
+  cellId: string | null;
 }
 
 /** A node without code and output (the `nodes` of a search, and live events). */
@@ -118,6 +134,8 @@ export interface INodeDetail extends INodeSummary {
   analysis: string;
   cells: string[];
   parent_code: string | null;
+  /** The code of the search's seed root (the user's own code), for a diff; null without one. */
+  seed_code?: string | null;
 }
 
 /** `GET /aide/searches/{id}`: the summary with every node. */
@@ -153,6 +171,8 @@ export interface ISearchRequest {
   model?: string;
   /** Fraction of the rows held out and scored by the executor (0 < h <= 0.5). */
   holdout?: number;
+  seed?: { code: string; cell_id?: string };
+  seed_drafts?: number;
 }
 
 /** Schema id of the server's live events on jupyter_server's event bus. */

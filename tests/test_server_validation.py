@@ -45,6 +45,14 @@ BAD_BODIES = [
     ({"data_dir": "missing"}, "data_dir"),
     ({"colour": "blue"}, "colour"),
     ({"kernel_id": ""}, "kernel_id"),
+    ({"seed": "print(1)"}, "seed"),
+    ({"seed": {}}, "seed.code"),
+    ({"seed": {"code": "  \n"}}, "seed.code"),
+    ({"seed": {"code": 42}}, "seed.code"),
+    ({"seed": {"code": "x = 1\n" * 40_000}}, "seed.code"),
+    ({"seed": {"code": "x = 1", "cell_id": 7}}, "seed.cell_id"),
+    ({"seed": {"code": "x = 1", "source": "cell"}}, "seed.source"),
+    ({"seed_drafts": -1}, "seed_drafts"),
 ]
 
 

@@ -22,6 +22,7 @@ from aide_jupyter.search.review import parse_metric
 
 from . import builtin_moves as moves
 from .builtin_render import render
+from .builtin_seed import SeedSpec, first_spec, mutate, read_seed_spec, render_seed
 from .builtin_templates import (
     DRAFT_ORDER,
     ENSEMBLE,
@@ -140,6 +141,9 @@ class BuiltinCoder:
         ctx = prompt.context
         rng = self._rng(prompt)
         parent = prompt.parent
+        seed_spec = self._seed_spec(prompt)
+        if seed_spec is not None:
+            return self._improve_seed(prompt, seed_spec, rng)
         spec = read_spec(parent.code) if parent is not None else None
         if spec is None:
             spec = self._fresh(ctx, rng.randrange(8), rng)
@@ -206,6 +210,20 @@ class BuiltinCoder:
         ctx = prompt.context
         rng = self._rng(prompt)
         parent = prompt.parent
+        seed_spec = self._seed_spec(prompt)
+        if seed_spec is not None and parent is not None and parent.exit_cause in (None, "ok"):
+            # It ran but scored nothing usable: validate the user's model as it is.
+            fresh = SeedSpec(
+                estimator=seed_spec.estimator,
+                base=seed_spec.base,
+                clf_metric=seed_spec.clf_metric,
+                reg_metric=seed_spec.reg_metric,
+            )
+            plan = (
+                "The user's code ran but gave no validation metric: keep it as written and "
+                f"cross-validate the {fresh.estimator or 'estimator'} it leaves in `model`."
+            )
+            return self._seed_reply(plan, prompt, fresh)
         spec = read_spec(parent.code) if parent is not None else None
         text = f"{parent.exc_type or ''} {parent.output or ''}".lower() if parent else ""
         cause = parent.exit_cause if parent else None
@@ -238,6 +256,38 @@ class BuiltinCoder:
                 f"to a robust {spec.family.replace('_', ' ')} with 3 folds."
             )
         return self._reply(plan, spec, ctx)
+
+    # ----- seeds: the user's own estimator -----
+
+    @staticmethod
+    def _seed_spec(prompt: Prompt) -> SeedSpec | None:
+        """The spec to start from when the parent is the user's seed or a tuning of it."""
+        parent = prompt.parent
+        if not prompt.seed_code or parent is None:
+            return None
+        if parent.stage == "seed":
+            clf, reg = metric_keys(prompt.context)
+            return first_spec(prompt.seed_code, clf, reg)
+        return read_seed_spec(parent.code)
+
+    def _seed_reply(self, plan: str, prompt: Prompt, spec: SeedSpec) -> CodeReply:
+        ctx = prompt.context
+        assert prompt.seed_code is not None
+        code = render_seed(prompt.seed_code, spec, data_source(ctx), ctx.seed)
+        self.usage.calls += 1
+        return CodeReply(f"{plan}\n\n```python\n{code}```\n", Usage(calls=1), model=self.name)
+
+    def _improve_seed(self, prompt: Prompt, spec: SeedSpec, rng: random.Random) -> CodeReply:
+        """Tune the user's estimator one step, avoiding steps already tried from this parent."""
+        tried = {s.to_json() for s in map(read_seed_spec, prompt.tried_codes) if s is not None}
+        base = spec.to_json()
+        change = ""
+        for _ in range(8):
+            spec = SeedSpec(**json.loads(base))
+            change = mutate(spec, rng)
+            if spec.to_json() not in tried and spec.to_json() != base:
+                break
+        return self._seed_reply(f"Improve the user's own model: {change}.", prompt, spec)
 
     async def review(self, prompt: Prompt) -> ReviewReply:
         node = prompt.node

@@ -180,8 +180,11 @@ def verdict(node: Node) -> str:
 def markdown_source(node: Node) -> str:
     """The human half of the node's markdown cell; the loader never parses it."""
     parent = f"`{node.parent_id}`" if node.parent_id else "none (draft)"
+    stage = node.stage
+    if node.stage == "seed":  # the root the user wrote: say so wherever the journal is read
+        parent, stage = "none (the root)", "seed · the user's own code"
     out = [
-        f"### Node `{node.id}` · {node.stage} · step {node.step}",
+        f"### Node `{node.id}` · {stage} · step {node.step}",
         "",
         f"**parent** {parent} · **status** {node.status} ({verdict(node)}) · "
         f"**metric** {_fmt_metric(node)}",

@@ -56,6 +56,11 @@ class NodeView:
         )
 
 
+def stage_label(stage: str) -> str:
+    """How a stage reads to the user: the seed is their own code."""
+    return "seed (your code)" if stage == "seed" else stage
+
+
 def _finite(value: float | None) -> bool:
     return value is not None and math.isfinite(value)
 
@@ -180,6 +185,7 @@ def tree_svg(views: list[NodeView], lower_is_better: bool | None, best: int | No
         style = f' style="fill:hsl(140,55%,{68 - 36 * q:.0f}%)"' if q is not None else ""
         classes = f"node {v.verdict}" + (" onbest" if i in path else "")
         classes += " best" if i == best else ""
+        classes += " seed" if v.stage == "seed" else ""  # the user's own code, the root
         classes += " flagged" if v.flagged else ""
         metric = f"{v.metric:.6g}" if v.metric is not None else "no metric"
         if v.reported is not None:
@@ -190,7 +196,8 @@ def tree_svg(views: list[NodeView], lower_is_better: bool | None, best: int | No
             f'<g class="{classes}" data-idx="{i}" data-col="{pos[i][0]:g}" '
             f'data-depth="{pos[i][1]}" data-r="{radius:.1f}" tabindex="0" '
             f'transform="translate({x:.1f},{y:.1f})">'
-            f"<title>#{v.step} · {escape(v.id)} · {escape(v.stage)} · {escape(v.verdict)} · "
+            f"<title>#{v.step} · {escape(v.id)} · {escape(stage_label(v.stage))} · "
+            f"{escape(v.verdict)} · "
             f"{metric}</title>"
             f'<circle r="{radius:.1f}"{style}/>'
             f'<text class="label" dy="{radius + 12:.1f}">#{v.step}</text></g>'

@@ -15,6 +15,7 @@ from typing import Any, NoReturn
 
 SUBCOMMANDS = (
     "optimize",
+    "improve",
     "status",
     "stop",
     "pause",
@@ -57,6 +58,13 @@ class OptimizeArgs:
     workers: int | None = None
     policy: str | None = None
     model: str | None = None
+    # `improve`: the user's code is the search's root (seed). One of: the cell body, the input
+    # of execution count `seed_cell` (kernel history), or the code cell above (`seed_above`).
+    improve: bool = False
+    seed_code: str | None = None
+    seed_cell: int | None = None
+    seed_above: bool = False
+    seed_drafts: int | None = None
     holdout: float | None = None
     random_seed: int | None = None
 
@@ -77,6 +85,7 @@ class OptimizeArgs:
             "workers",
             "policy",
             "model",
+            "seed_drafts",
             "holdout",
             "random_seed",
         ):
@@ -160,6 +169,74 @@ def _optimize_parser() -> _Parser:
     return parser
 
 
+def _improve_parser() -> _Parser:
+    parser = _optimize_parser()
+    parser.prog = "%aide improve"
+    parser.add_argument("--cell", default=None)
+    parser.add_argument("--above", action="store_true", default=False)
+    parser.add_argument("--seed-drafts", default=None)
+    return parser
+
+
+IMPROVE_EXAMPLE = '%%aide improve --data df --target y "predict y; metric accuracy"'
+
+
+def _parse_improve(tokens: list[str], cell: str | None) -> OptimizeArgs:
+    """`improve`: the goal comes from the line; the user's code from the body, --cell or --above."""
+    ns, unknown = _improve_parser().parse_known_intermixed_args(tokens)
+    if unknown:
+        raise UsageError(
+            f"unknown option {unknown[0]!r}; see %aide help for the options of improve"
+        )
+    goal = " ".join(ns.goal).strip()
+    body = (cell or "").strip("\n")
+    sources = [bool(body.strip()), ns.cell is not None, ns.above]
+    if sum(sources) > 1:
+        raise UsageError(
+            "improve takes one starting point: the cell body, --cell N or --above, not several"
+        )
+    if not any(sources):
+        raise UsageError(
+            "improve needs your code: put it in the cell body under "
+            f"{IMPROVE_EXAMPLE}, or name a cell with --cell N (its [N]) or --above"
+        )
+    if not goal:
+        raise UsageError(
+            "improve needs a goal on the line (the cell body is your code, the starting point), "
+            f"e.g. {IMPROVE_EXAMPLE}"
+        )
+    args = _parse_optimize(_without_improve_options(tokens), None)
+    args.improve = True
+    args.seed_code = body if body.strip() else None
+    if ns.cell is not None:
+        args.seed_cell = _positive_int(ns.cell, "--cell")
+    args.seed_above = bool(ns.above)
+    if ns.seed_drafts is not None:
+        try:
+            args.seed_drafts = int(ns.seed_drafts)
+        except ValueError:
+            raise UsageError(f"--seed-drafts: {ns.seed_drafts!r} is not a whole number") from None
+        if args.seed_drafts < 0:
+            raise UsageError(f"--seed-drafts: must be 0 or more, got {args.seed_drafts}")
+    return args
+
+
+def _without_improve_options(tokens: list[str]) -> list[str]:
+    """The tokens minus improve's own options (and their values), to parse as optimize."""
+    out: list[str] = []
+    skip = False
+    for tok in tokens:
+        if skip:
+            skip = False
+        elif tok == "--above":
+            continue
+        elif tok in ("--cell", "--seed-drafts"):
+            skip = True
+        elif not tok.startswith(("--cell=", "--seed-drafts=")):
+            out.append(tok)
+    return out
+
+
 def parse_holdout(text: str, option: str = "--holdout") -> float:
     """A fraction of the rows to hold out and score every node on: 0 < h <= 0.5."""
     try:
@@ -189,10 +266,12 @@ def parse(line: str, cell: str | None = None) -> Command:
     if name not in SUBCOMMANDS:
         hint = " (did you mean: %aide optimize ...?)" if name.startswith("-") else ""
         raise UsageError(f"unknown subcommand {name!r}{hint}; use one of: {', '.join(SUBCOMMANDS)}")
-    if cell is not None and cell.strip() and name != "optimize":
-        raise UsageError(f"%%aide {name} takes no cell body; only %%aide optimize does")
+    if cell is not None and cell.strip() and name not in ("optimize", "improve"):
+        raise UsageError(f"%%aide {name} takes no cell body; only optimize and improve do")
     if name == "optimize":
         return Command(name, optimize=_parse_optimize(rest, cell))
+    if name == "improve":
+        return Command("optimize", optimize=_parse_improve(rest, cell))
     if name == "help":
         return Command(name)
     if name == "promote":

@@ -173,13 +173,18 @@ class LocalSearch:
         *,
         data_overview: str = "",
         packages: list[str] | None = None,
+        seed: dict[str, Any] | None = None,
     ) -> None:
         from aide_jupyter.journal import JournalWriter
         from aide_jupyter.search.journal import Journal
         from aide_jupyter.search.loop import SearchLoop
+        from aide_jupyter.search.seeding import add_seed
 
         self.info = info
         self.journal = Journal()
+        if seed is not None:  # the user's code is the root node (stage seed)
+            root = add_seed(self.journal, seed["code"])
+            info.seed = {"node_id": root.id, "cell_id": seed.get("cell_id")}
         self.writer = JournalWriter(run_dir).bind(info, self.journal)
         self.executor = InKernelExecutor(
             namespace, parallel=config.parallel, memory_limit_mb=config.memory_limit_mb

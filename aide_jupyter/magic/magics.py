@@ -38,12 +38,19 @@ from .client import (
     notebook_path,
 )
 from .progress import Tracker, bundle, render_text
+from .seed import resolve_seed
 
 HELP = """Run AIDE's tree search over ML solution scripts in this kernel.
 
 Start a search (returns at once; a live progress display keeps updating):
   %aide optimize [options] "GOAL"
   %%aide optimize [options]          (the goal and evaluation in the cell body)
+
+Start from your own code (it becomes the root of the tree; the search debugs or improves it):
+  %%aide improve [options] "GOAL"    (your code in the cell body)
+  %aide improve --cell N [options] "GOAL"   (the cell whose label is [N])
+  %aide improve --above [options] "GOAL"    (the code cell above, from the saved notebook)
+  --seed-drafts N          fresh drafts made beside your code (default 2; 0: only build on it)
 
 Options of optimize:
   --data NAMES            comma-separated variables of this kernel the solutions may use
@@ -189,7 +196,8 @@ class AideMagics(Magics):
         if server is not None and kid is None:
             server, why = None, "cannot tell this kernel's id (no kernel-<id>.json connection file)"
         if server is None or health is None:
-            self._optimize_local(args, why)
+            seed = resolve_seed(args, self.shell, None, None) if args.improve else None
+            self._optimize_local(args, why, seed)
             return
         if args.model and args.model != "builtin" and "openai" not in health.get("coders", []):
             raise UsageError(llm_key_hint(args.model))
@@ -198,6 +206,8 @@ class AideMagics(Magics):
         path = notebook_path(server, kid)
         if path:
             body["notebook_path"] = path
+        if args.improve:
+            body["seed"] = resolve_seed(args, self.shell, server, path)
         summary = server.request("POST", "aide/searches", body)
         sid = str(summary["id"])
         self.state.last_id = sid
@@ -221,7 +231,9 @@ class AideMagics(Magics):
         else:
             self.state.watchers = [t for t in self.state.watchers if t.alive] + [tracker]
 
-    def _optimize_local(self, args: OptimizeArgs, why: str) -> None:
+    def _optimize_local(
+        self, args: OptimizeArgs, why: str, seed: dict[str, Any] | None = None
+    ) -> None:
         from aide_jupyter.coders import CoderError, make_coder
         from aide_jupyter.search.config import ConfigError, SearchConfig
         from aide_jupyter.search.journal import SearchInfo
@@ -245,6 +257,7 @@ class AideMagics(Magics):
             "lower_is_better": args.lower_is_better,
             "model": model,
             "random_seed": args.random_seed,
+            "seed_drafts": args.seed_drafts,
         }
         try:
             config = SearchConfig.from_dict({k: v for k, v in settings.items() if v is not None})
@@ -288,6 +301,7 @@ class AideMagics(Magics):
             run_root(ns, os.environ) / info.id,
             data_overview=overview,
             packages=packages,
+            seed=seed,
         )
         self.state.local[search.id] = search
         self.state.last_id = search.id

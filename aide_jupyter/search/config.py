@@ -44,6 +44,9 @@ class SearchConfig:
     # The only source of randomness for the policy and the builtin coder (None: drawn once and
     # recorded). Not `seed`: on the REST API that name is the user's starting code.
     random_seed: int | None = None
+    # With the user's code as the root (a seed): fresh drafts made beside it, so the search can
+    # leave a poor starting point. Replaces num_drafts for seeded searches.
+    seed_drafts: int = 2
     parallel: int = 1
     # extra kernels of the same kernelspec the server starts for this search (scale-out)
     workers: int = 0
@@ -87,6 +90,7 @@ class SearchConfig:
         _num(self, "debug_prob", 0.0, 1.0)
         _int(self, "max_debug_depth", 0, 100)
         _int(self, "random_seed", 0, 2**63 - 1, optional=True)
+        _int(self, "seed_drafts", 0, 1000)
         _int(self, "parallel", 1, 64)
         _int(self, "workers", 0, 64)
         if not isinstance(self.model, str) or not self.model.strip():

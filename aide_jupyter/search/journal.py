@@ -21,6 +21,7 @@ ExitCause = Literal[
 ]
 
 STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork", "seed", "ensemble", "crossover")
+SEED_STAGE = "seed"  # the root node holding the user's own code (see search/seeding.py)
 NODE_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 _CELL_MARK = re.compile(r"^# ?%%.*$", re.MULTILINE)
@@ -124,6 +125,9 @@ class SearchInfo:
     # Why a paused search paused: "user", "kernel" (its kernel restarted, shut down or died) or
     # "server_restart" (the server stopped while it ran); None unless paused.
     pause_cause: str | None = None
+    # The user's starting point, when the search has one: {"node_id", "cell_id"} (the code itself
+    # is the root node's, stage "seed"). None for a search that starts from a blank page.
+    seed: dict[str, Any] | None = None
     # Trusted scores: {fraction, metric} as asked; after the split also rows, task, key, data_dir.
     holdout: dict[str, Any] | None = None
     created: float = field(default_factory=time.time)
@@ -192,6 +196,11 @@ class Journal:
     @property
     def draft_nodes(self) -> list[Node]:
         return self.children(None)
+
+    @property
+    def seed_node(self) -> Node | None:
+        """The root holding the user's own code, if this search started from one."""
+        return next((n for n in self.children(None) if n.stage == SEED_STAGE), None)
 
     def resolve(self, ref: str) -> Node:
         """The node `ref` names as the UI shows it (`#3`, `3`) or by id or id prefix."""

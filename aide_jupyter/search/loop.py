@@ -24,6 +24,7 @@ from .config import SearchConfig
 from .executor import Executor, ExecutorLost, cancel_nodes
 from .journal import Journal, Node, SearchInfo
 from .policies import make_policy
+from .seeding import rerun_cancelled_seed, seeded_policy
 from .steps import Listener, NodeSteps
 
 if TYPE_CHECKING:
@@ -50,6 +51,7 @@ class SearchLoop(NodeSteps):
         data_overview: str = "",
         packages: list[str] | None = None,
         listeners: list[Listener] | None = None,
+        notebook_context: str = "",
     ) -> None:
         self.info = info
         self.journal = journal
@@ -60,13 +62,15 @@ class SearchLoop(NodeSteps):
         self.run_dir = Path(run_dir).resolve()
         self.data_overview = data_overview
         self.packages = list(packages or [])
+        # A digest of the user's notebook (code cells above the seed or the magic), for prompts.
+        self.notebook_context = notebook_context
         self.listeners: list[Listener] = list(listeners or [])
         if config.random_seed is None:  # record the seed so the search can be replayed
             config.random_seed = random.SystemRandom().randrange(2**31)
         info.config = config.to_dict()
         if journal.lower_is_better is None:
             journal.lower_is_better = config.lower_is_better
-        self.policy = make_policy(config)
+        self.policy = seeded_policy(config) if journal.seed_node else make_policy(config)
         self._next_step = journal.next_step()
         self._queue: deque[str] = deque(n.id for n in journal if n.status == "queued")
         self._phase: dict[str, str] = {}
@@ -196,6 +200,9 @@ class SearchLoop(NodeSteps):
             raise RuntimeError("this search is already running")
         self._running = True
         self._forks_only = return_to is not None
+        if rerun_cancelled_seed(self.journal) and self.journal.seed_node is not None:
+            self._queue.appendleft(self.journal.seed_node.id)  # stopped before it ran: run it
+            self._emit_node(self.journal.seed_node)
         self._stop_requested = self._pause_requested = self._cut = False
         self._started, self._elapsed_base = time.monotonic(), self.info.elapsed_s
         self.info.stop_reason = self.info.pause_cause = self._cause = None
@@ -326,7 +333,7 @@ class SearchLoop(NodeSteps):
             self._phase.pop(node.id, None)
             if task.cancelled():  # cut while coding
                 node.status, node.plan = "queued", ""
-                node.code = node.code if node.stage == "fork" else ""
+                node.code = node.code if node.stage in ("fork", "seed") else ""
                 self._queue.appendleft(node.id)
                 self._emit_node(node)
                 continue
@@ -359,7 +366,9 @@ class SearchLoop(NodeSteps):
             phase = self._phase.pop(node.id, None)
             if node.is_finished:
                 continue
-            if phase == "coding" or (task.cancelled() and not node.code and node.stage != "fork"):
+            if phase == "coding" or (
+                task.cancelled() and not node.code and node.stage not in ("fork", "seed")
+            ):
                 node.status, node.plan, node.code = "queued", "", ""
                 self._queue.appendleft(node.id)
                 self._emit_node(node)

@@ -17,6 +17,8 @@ SECTION_TITLES: dict[str, str] = {
     "introduction": "Introduction",
     "task": "Task goal and evaluation",
     "user_instruction": "Instruction from the user",
+    "seed": "The user's starting point",
+    "notebook_context": "The user's notebook so far",
     "memory": "Memory: what earlier solutions tried and scored",
     "data_overview": "Data overview",
     "previous_solution": "Previous solution",
@@ -112,6 +114,7 @@ class Prompt:
     tried_codes: list[str] = field(default_factory=list)  # earlier children of `parent`
     step: int = 0
     others: list[Node] = field(default_factory=list)  # ensemble/crossover: nodes besides parent
+    seed_code: str | None = None  # the user's own code at the root, when the search has one
 
     @property
     def system(self) -> str:
@@ -288,6 +291,25 @@ def _time_text(time_left_s: float | None, node_timeout_s: float) -> str:
     return text
 
 
+def seed_section(seed: Node, parent: Node | None, max_chars: int) -> str:
+    """The user's own code (the root of the tree) and how it fared, so every step builds on it."""
+    if not seed.is_finished:
+        outcome = "It has not finished running yet."
+    elif seed.is_good:
+        outcome = f"It ran and scored a validation metric of {seed.metric:.6g}."
+    else:
+        what = seed.exc_type or seed.exit_cause or "no validation metric"
+        outcome = f"It did not give a usable result ({what})."
+    head = (
+        "The user wrote this code before calling you; it is the root of this search. Keep what "
+        "it does well (its data handling, features and model choices) unless a change is "
+        f"clearly better. {outcome}"
+    )
+    if parent is not None and parent.id == seed.id:
+        return head + " It is the previous solution below."
+    return f"{head}\n\n```python\n{truncate_middle(seed.code.rstrip(), max_chars)}\n```"
+
+
 def build_code_prompt(
     stage: str,
     journal: Journal,
@@ -301,6 +323,7 @@ def build_code_prompt(
     step: int = 0,
     node: Node | None = None,
     others: list[Node] | None = None,
+    notebook_context: str = "",
 ) -> Prompt:
     """A draft, improve, debug, ensemble or crossover prompt (a fork is an improve).
 
@@ -312,6 +335,11 @@ def build_code_prompt(
     sections: dict[str, str] = {"introduction": _INTRO[coder_stage], "task": _task_text(context)}
     if instruction:
         sections["user_instruction"] = instruction.strip()
+    seed = journal.seed_node
+    if seed is not None:
+        sections["seed"] = seed_section(seed, parent, config.output_max_chars)
+    if notebook_context.strip():
+        sections["notebook_context"] = truncate_middle(notebook_context, config.overview_max_chars)
     sections["memory"] = memory_section(
         journal,
         anchor,
@@ -351,6 +379,7 @@ def build_code_prompt(
         step=step,
         tried_codes=tried,
         others=others,
+        seed_code=seed.code if seed is not None else None,
     )
 
 

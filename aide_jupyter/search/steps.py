@@ -40,6 +40,7 @@ class NodeSteps:
     executor: Executor
     run_dir: Path
     data_overview: str
+    notebook_context: str
     packages: list[str]
     listeners: list[Listener]
     _phase: dict[str, str]
@@ -183,6 +184,7 @@ class NodeSteps:
             step=node.step,
             node=node,
             others=[self.journal.get(i) for i in node.merged_ids],
+            notebook_context=self.notebook_context,
         )
         # ensemble / crossover go to the coder's method of that name if it has one, else to
         # improve: the prompt's introduction and sections say what to do
@@ -209,8 +211,10 @@ class NodeSteps:
     def _requeue(self, node: Node) -> None:
         """Back to the front of the queue, as if never started (no step budget used)."""
         self._phase.pop(node.id, None)
-        node.status, node.code = "queued", ""
-        if node.stage != "fork":
+        node.status = "queued"
+        if node.stage != "seed":  # the user's code stays; everything else is coded again
+            node.code = ""
+        if node.stage not in ("fork", "seed"):
             node.plan = ""
         self._queue.appendleft(node.id)
         self._emit_node(node)

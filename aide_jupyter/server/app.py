@@ -92,6 +92,25 @@ class AideExtension(ExtensionApp):
             "ensemble_min_good, ensemble_size (every policy)."
         ),
     )
+    seed_drafts = Int(
+        2,
+        config=True,
+        help=(
+            "Fresh drafts a search that starts from the user's code (a seed) makes beside it, so "
+            "it can leave a poor starting point; 0: only descend from the seed."
+        ),
+    )
+    notebook_context = Bool(
+        True,
+        config=True,
+        help=(
+            "Give the coder a digest of the search's notebook (imports and the code cells above "
+            "the user's cell, read from the saved file) so improvements fit the user's work."
+        ),
+    )
+    notebook_context_max_chars = Int(
+        4000, config=True, help="Cap of that notebook digest in characters."
+    )
     runs_dir_name = Unicode(
         "aide-runs", config=True, help="Run folder created beside the user's notebook."
     )
@@ -234,6 +253,7 @@ class AideExtension(ExtensionApp):
             "max_cost_usd": self.max_cost_usd or None,
             "memory_limit_mb": self.memory_limit_mb or None,
             "feedback_model": self.feedback_model or None,
+            "seed_drafts": self.seed_drafts,
             **{k: v for k, v in self.policy_params.items()},
         }
         values.update(overrides)

@@ -24,11 +24,13 @@ from aide_jupyter.search.executor import ExecutorLost
 from aide_jupyter.search.holdout import HoldoutSetupError
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from aide_jupyter.search.loop import SearchLoop
+from aide_jupyter.search.seeding import add_seed
 
 from . import scan
 from .errors import BadRequest, Conflict, NotFound
 from .events import EventSink
 from .kernels import KernelPool
+from .notebook_context import notebook_digest
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
@@ -41,6 +43,8 @@ class Settings(Protocol):
     """What the manager needs from the extension's configuration."""
 
     runs_dir_name: str
+    notebook_context: bool
+    notebook_context_max_chars: int
 
     def search_config(self, overrides: dict[str, Any]) -> SearchConfig: ...
 
@@ -126,6 +130,7 @@ class SearchManager:
                 "policy",
                 "model",
                 "random_seed",
+                "seed_drafts",
             )
             if getattr(req, k) is not None
         }
@@ -153,7 +158,11 @@ class SearchManager:
             kernel_id=req.kernel_id,
             holdout=req.holdout,
         )
-        rec = SearchRecord(info, Journal(), config, run_dir, self.root)
+        journal = Journal()
+        if req.seed_code is not None:
+            seed = add_seed(journal, req.seed_code)
+            info.seed = {"node_id": seed.id, "cell_id": req.seed_cell_id}
+        rec = SearchRecord(info, journal, config, run_dir, self.root)
         rec.host = self.pool.host()
         rec.endpoint = getattr(coder, "endpoint", None)
         writer = JournalWriter(run_dir)  # checks the folder before anything runs
@@ -380,6 +389,23 @@ class SearchManager:
             folder = (split or {}).get("data_dir") or rec.info.data_dir
             rec.loop.data_overview = await executor.describe_dir(folder, cap)
         rec.loop.packages = await executor.environment()
+        rec.loop.notebook_context = self._notebook_context(rec)
+
+    def _notebook_context(self, rec: SearchRecord) -> str:
+        """The digest of the search's saved notebook above the seed's cell ('' when off)."""
+        if not self.settings.notebook_context or not rec.notebook_path:
+            return ""
+        path = (self.root / rec.notebook_path).resolve()
+        if self.root not in path.parents:  # recorded paths come from journals on disk too
+            return ""
+        seed = rec.info.seed or {}
+        seed_node = rec.journal.seed_node
+        return notebook_digest(
+            path,
+            seed.get("cell_id"),
+            self.settings.notebook_context_max_chars,
+            skip=seed_node.code if seed_node is not None else None,
+        )
 
     def _halt(
         self,

@@ -35,6 +35,8 @@ def node_detail(journal: Journal, node: Node) -> dict[str, Any]:
     detail["cells"] = node.cells
     parent = journal.parent(node)
     detail["parent_code"] = parent.code if parent is not None else None
+    seed = journal.seed_node
+    detail["seed_code"] = seed.code if seed is not None else None
     return detail
 
 
@@ -103,4 +105,18 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "journal_path": relative(rec.root, rec.run_dir / "journal.ipynb"),
         "holdout": holdout.summary(info.holdout),
         "executor": executor_summary(rec),
+        "seed": seed_summary(info.seed, journal),
+    }
+
+
+def seed_summary(seed: dict[str, Any] | None, journal: Journal) -> dict[str, Any] | None:
+    """Where the search started: the user's root node and cell, and how that code scored."""
+    if not seed:
+        return None
+    node = journal.seed_node
+    return {
+        "node_id": seed.get("node_id"),
+        "cell_id": seed.get("cell_id"),
+        "metric": finite(node.metric) if node is not None else None,
+        "is_buggy": node.is_buggy if node is not None else None,
     }

@@ -16,6 +16,7 @@ from typing import Any
 
 from aide_jupyter.search import holdout as holdout_metrics
 from aide_jupyter.search.config import POLICIES
+from aide_jupyter.search.seeding import MAX_SEED_CHARS
 
 from .errors import BadRequest, TooLarge
 
@@ -40,9 +41,12 @@ CREATE_FIELDS = (
     "workers",
     "policy",
     "model",
+    "seed",
+    "seed_drafts",
     "holdout",
     "random_seed",
 )
+SEED_FIELDS = ("code", "cell_id")
 MAX_HOLDOUT = 0.5
 
 
@@ -67,6 +71,9 @@ class CreateRequest:
     workers: int | None = None
     policy: str | None = None
     model: str | None = None
+    seed_code: str | None = None  # the user's own code: the root node of the search
+    seed_cell_id: str | None = None  # the notebook cell it came from, when known
+    seed_drafts: int | None = None
     holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
     random_seed: int | None = None
 
@@ -203,6 +210,8 @@ def parse_create(
         if problem:
             raise BadRequest("model", problem)
     req.model = model
+    req.seed_code, req.seed_cell_id = _seed(data.get("seed"))
+    req.seed_drafts = _int(data, "seed_drafts", 0, 1000)
     req.holdout = parse_holdout(data, req)
     req.random_seed = _int(data, "random_seed", 0, 2**63 - 1)
     return req
@@ -234,3 +243,25 @@ def parse_holdout(data: dict[str, Any], req: CreateRequest) -> dict[str, Any] | 
             f"contradicts the holdout metric {metric}; leave it out (it follows the metric)",
         )
     return {"fraction": float(value), "metric": metric}
+
+
+def _seed(value: Any) -> tuple[str | None, str | None]:
+    """`seed: {code, cell_id?}`: the code a search starts from, and the cell that held it."""
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        raise BadRequest("seed", "must be an object {code, cell_id?} holding the user's code")
+    unknown = sorted(set(value) - set(SEED_FIELDS))
+    if unknown:
+        raise BadRequest(f"seed.{unknown[0]}", "unknown field; expected code and cell_id")
+    code = value.get("code")
+    if not isinstance(code, str) or not code.strip():
+        raise BadRequest("seed.code", "must be a non-empty string of Python code")
+    if len(code) > MAX_SEED_CHARS:
+        raise BadRequest(
+            "seed.code", f"is {len(code)} characters, over the {MAX_SEED_CHARS} character limit"
+        )
+    cell_id = value.get("cell_id")
+    if cell_id is not None and (not isinstance(cell_id, str) or not 0 < len(cell_id) <= 200):
+        raise BadRequest("seed.cell_id", "must be a notebook cell id (a string of 1-200 chars)")
+    return code, cell_id

@@ -84,6 +84,7 @@ function SearchesSection(props: {
       ) : null}
       {state.kind === 'ready' && model.formOpen ? (
         <NewSearchForm
+          key={model.formSeed ? `seed:${model.formSeed.cellId}` : 'blank'}
           model={model}
           trans={trans}
           coders={state.health.coders}

@@ -32,7 +32,9 @@ export function NewSearchForm(props: {
   const [llm, setLlm] = React.useState(props.defaults.model);
   const [holdout, setHoldout] = React.useState('');
   const [workers, setWorkers] = React.useState(0);
+  const [seedDrafts, setSeedDrafts] = React.useState(2);
   const [busy, setBusy] = React.useState(false);
+  const seed = model.formSeed;
   const [error, setError] = React.useState<string | null>(null);
 
   React.useEffect(() => {
@@ -82,7 +84,15 @@ export function NewSearchForm(props: {
         steps,
         workers: workers || undefined,
         model: llm || undefined,
-        holdout: holdout ? parseFloat(holdout) : undefined
+        holdout: holdout ? parseFloat(holdout) : undefined,
+        ...(seed
+          ? {
+              seed: seed.cellId
+                ? { code: seed.code, cell_id: seed.cellId }
+                : { code: seed.code },
+              seed_drafts: seedDrafts
+            }
+          : {})
       });
       props.onDone();
     } catch (err) {
@@ -97,6 +107,14 @@ export function NewSearchForm(props: {
 
   return (
     <form className="jp-aide-form" onSubmit={submit}>
+      {seed ? (
+        <SeedBox
+          seed={seed}
+          drafts={seedDrafts}
+          setDrafts={setSeedDrafts}
+          trans={trans}
+        />
+      ) : null}
       <label>
         {trans.__('Goal and evaluation')}
         <textarea
@@ -233,9 +251,51 @@ export function NewSearchForm(props: {
           className="jp-mod-styled jp-mod-accept"
           disabled={busy || !goal.trim()}
         >
-          {busy ? trans.__('Starting…') : trans.__('Start search')}
+          {busy
+            ? trans.__('Starting…')
+            : seed
+              ? trans.__('Improve this cell')
+              : trans.__('Start search')}
         </button>
       </div>
     </form>
+  );
+}
+
+/** The user's cell the search starts from: a preview, and how many fresh drafts go beside it. */
+function SeedBox(props: {
+  seed: { code: string; cellId: string | null };
+  drafts: number;
+  setDrafts: (n: number) => void;
+  trans: TranslationBundle;
+}): JSX.Element {
+  const { seed, trans } = props;
+  const lines = seed.code.split('\n');
+  const preview =
+    lines.slice(0, 8).join('\n') + (lines.length > 8 ? '\n…' : '');
+  return (
+    <div className="jp-aide-seed" data-seed-cell={seed.cellId ?? ''}>
+      <div className="jp-aide-seed-title">
+        {trans.__(
+          'Starting point: your cell (%1 lines). It becomes the root of the tree; the search debugs or improves it.',
+          lines.length
+        )}
+      </div>
+      <pre className="jp-aide-seed-code">{preview}</pre>
+      <label>
+        {trans.__('Fresh drafts beside your code')}
+        <input
+          className="jp-mod-styled"
+          name="seed_drafts"
+          type="number"
+          min={0}
+          max={20}
+          value={props.drafts}
+          onChange={e =>
+            props.setDrafts(Math.max(0, parseInt(e.target.value || '0', 10)))
+          }
+        />
+      </label>
+    </div>
   );
 }

@@ -179,6 +179,9 @@ export function NodeDetail(props: {
         <strong>
           #{node.step} {node.stage}
         </strong>
+        {node.stage === 'seed' ? (
+          <span className="jp-aide-seed-mark">{trans.__('your code')}</span>
+        ) : null}
         <span>{stateLabel(state, trans)}</span>
         {summary.id === model.tree?.bestId ? (
           <span className="jp-aide-best-mark">★ {trans.__('best')}</span>
@@ -298,13 +301,29 @@ export function NodeDetail(props: {
         ) : null}
       </details>
       <details open className="jp-aide-diff-section">
-        <summary>{trans.__('Diff against the parent')}</summary>
+        <summary>
+          {node.parent_code !== null && node.parent_code === node.seed_code
+            ? trans.__('Diff against your code (the seed, its parent)')
+            : trans.__('Diff against the parent')}
+        </summary>
         {node.parent_code === null || node.parent_code === undefined ? (
-          <div className="jp-aide-muted">{trans.__('A draft: no parent.')}</div>
+          <div className="jp-aide-muted">
+            {node.stage === 'seed'
+              ? trans.__('Your own code: the root of this search.')
+              : trans.__('A draft: no parent.')}
+          </div>
         ) : (
           <DiffView before={node.parent_code} after={node.code} trans={trans} />
         )}
       </details>
+      {node.seed_code &&
+      node.stage !== 'seed' &&
+      node.parent_code !== node.seed_code ? (
+        <details open className="jp-aide-diff-section jp-aide-seed-diff">
+          <summary>{trans.__('Diff against your code (the seed)')}</summary>
+          <DiffView before={node.seed_code} after={node.code} trans={trans} />
+        </details>
+      ) : null}
       <details className="jp-aide-fork-section">
         <summary>{trans.__('Fork this node')}</summary>
         <ForkForm

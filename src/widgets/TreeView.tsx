@@ -137,7 +137,16 @@ function RowView(props: {
       </span>
       <StatusIcon state={state} label={label} />
       <span className="jp-aide-node-step">#{node.step}</span>
-      <span className="jp-aide-node-stage">{node.stage}</span>
+      {node.stage === 'seed' ? (
+        <span
+          className="jp-aide-node-stage jp-aide-node-seed"
+          title={trans.__('The root: your own code')}
+        >
+          {trans.__('your code')}
+        </span>
+      ) : (
+        <span className="jp-aide-node-stage">{node.stage}</span>
+      )}
       <span className="jp-aide-node-metric">{formatMetric(node.metric)}</span>
       {node.metric_source === 'harness' ? (
         <span
