@@ -1,5 +1,5 @@
 # aide-jupyter: every target works on a fresh clone and is safe to run again.
-#   make demo   - install, then JupyterLab on examples/ with the extension
+#   make demo   - install, then JupyterLab on a copy of examples/ (PORT=8890 to pick the port)
 #   make test   - install, then every suite: lint, pytest, jest, Playwright in Chromium
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
@@ -26,7 +26,7 @@ TS_SOURCES := $(shell find src style schema -type f 2>/dev/null) package.json ts
 .PHONY: help install demo test test-python test-js test-ui check-extensions chromium bench lint lint-check clean
 
 help:
-	@echo "make demo    JupyterLab on examples/ with aide-jupyter (installs first)"
+	@echo "make demo    JupyterLab on a copy of examples/, the quickstart open (PORT=N optional)"
 	@echo "make test    every test suite (installs first)"
 	@echo "make install .venv with the package editable, npm deps, built extension"
 	@echo "make bench   benchmarks/ (prints tables and ratios)"
@@ -45,14 +45,22 @@ $(STAMP_NODE): package.json yarn.lock .yarnrc.yml $(STAMP_PY)
 $(STAMP_LAB): $(TS_SOURCES) $(STAMP_NODE)
 	jlpm build
 	$(BIN)/python -m pip install --quiet --no-build-isolation -e ".[dev,test]"
-	jupyter labextension develop --overwrite .
+	jupyter-builder develop --overwrite .
 	jupyter server extension enable --sys-prefix aide_jupyter
 	touch $@
 
 install: $(STAMP_LAB)
 
+# The demo runs on a copy of examples/ in an untracked folder, so running it (outputs, autosave)
+# never modifies the tracked notebooks; the copy keeps your work between runs (delete it to reset).
+DEMO_DIR ?= demo-workspace
+PORT ?=
 demo: install
-	cd examples && jupyter lab $(AS_ROOT) --ServerApp.root_dir=. quickstart.ipynb
+	@mkdir -p $(DEMO_DIR) && cp -rn examples/. $(DEMO_DIR)/
+	@echo "demo: working on a copy of examples/ in $(DEMO_DIR)/ (untracked; delete it to start afresh)"
+	cd $(DEMO_DIR) && jupyter lab $(AS_ROOT) --ServerApp.root_dir=. \
+	  --LabApp.default_url=/lab/tree/quickstart.ipynb \
+	  $(if $(PORT),--ServerApp.port=$(PORT) --ServerApp.port_retries=0,)
 
 check-extensions: install
 	jupyter server extension list 2>&1 | grep -E "aide_jupyter .*OK"
@@ -85,7 +93,10 @@ test-ui: install chromium $(STAMP_UI)
 	  CHROMIUM_PATH=$(CHROMIUM) jlpm playwright test
 
 bench: install
-	@set -e; shopt -s nullglob; for b in benchmarks/*.py; do echo "== $$b"; $(BIN)/python $$b; done
+	@set -e; shopt -s nullglob; for b in benchmarks/*.py; do \
+	  case $$b in *search_quality.py) continue;; esac; echo "== $$b"; $(BIN)/python $$b; done
+	@echo "== benchmarks/search_quality.py --quick (the full run: see benchmarks/README.md)"
+	PYTHONPATH=. $(BIN)/python benchmarks/search_quality.py --quick
 
 lint: $(STAMP_NODE)
 	$(BIN)/python -m pip install --quiet "ruff>=0.5"

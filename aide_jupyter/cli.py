@@ -60,6 +60,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
     run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
+    run.add_argument(
+        "--random-seed", type=int, help="seed of the policy and the builtin coder (same tree)"
+    )
     run.add_argument("--workers", type=int, help="extra kernels that share the nodes (default 0)")
     run.add_argument(
         "--holdout",
@@ -259,6 +262,9 @@ def _holdout(args: argparse.Namespace) -> dict[str, Any] | None:
 
 
 def run(args: argparse.Namespace) -> int:
+    if args.random_seed is not None and args.random_seed < 0:
+        print("error: --random-seed must be 0 or more", file=sys.stderr)
+        return 2
     if args.resume:
         writer = JournalWriter(args.resume)
         if writer.loaded is None:
@@ -328,6 +334,7 @@ def run(args: argparse.Namespace) -> int:
             parallel=args.parallel,
             workers=args.workers,
             policy=args.policy,
+            random_seed=args.random_seed,
         )
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)

@@ -110,7 +110,9 @@ export function addCommands(deps: IActionDeps): string[] {
     label: trans.__('Resume the AIDE search'),
     caption: trans.__('Resume the AIDE search'),
     icon: runIcon,
-    isEnabled: args => searchOf(args)?.status === 'paused',
+    // Stopped searches resume too (the server continues them from their journal).
+    isEnabled: args =>
+      ['paused', 'stopped'].includes(searchOf(args)?.status ?? ''),
     execute: args => {
       const s = searchOf(args);
       if (!s) {

@@ -10,10 +10,13 @@ const STATUS_RANK: Record<NodeStatus, number> = {
   done: 2,
   failed: 2
 };
+const FINISHED = 2;
 
 /**
  * Merge a newer report of a node into the one held: a node never goes back from finished to
- * running or queued (an event that was sent before a GET's answer may arrive after it).
+ * running or queued (an event that was sent before a GET's answer may arrive after it). Running
+ * back to queued is real: a node whose coding was interrupted (the LLM endpoint went away, a
+ * pause) waits in the queue again.
  */
 export function mergeNode(
   held: INodeSummary | undefined,
@@ -24,7 +27,7 @@ export function mergeNode(
   }
   const heldRank = STATUS_RANK[held.status] ?? 0;
   const newRank = STATUS_RANK[incoming.status] ?? 0;
-  if (newRank < heldRank) {
+  if (newRank < heldRank && heldRank === FINISHED) {
     return held;
   }
   return { ...held, ...incoming };

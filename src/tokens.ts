@@ -25,7 +25,10 @@ export interface ISearchSummary {
   status: SearchStatus;
   stop_reason?: string | null;
   /** Why a paused search paused; null unless paused. */
-  pause_cause?: 'user' | 'kernel' | 'server_restart' | null;
+  pause_cause?: 'user' | 'kernel' | 'server_restart' | 'llm' | null;
+  /** Who writes the code: the offline baseline, or an OpenAI-compatible LLM at `endpoint`. */
+  coder?: 'builtin' | 'openai';
+  endpoint?: string | null;
   goal: string;
   eval?: string;
   data?: string[];

@@ -8,7 +8,8 @@ from sklearn.datasets import load_breast_cancer, load_diabetes
 
 from aide_jupyter.coders import make_coder
 from aide_jupyter.coders.builtin import BuiltinCoder
-from aide_jupyter.coders.builtin_templates import read_spec
+from aide_jupyter.coders.builtin_render import render
+from aide_jupyter.coders.builtin_templates import DataSource, Spec, read_spec
 from aide_jupyter.search.coder import CoderError
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal, Node
@@ -22,7 +23,7 @@ from tests.support_engine.subprocess_executor import SubprocessExecutor
 
 async def test_full_search_reaches_a_real_score_on_breast_cancer(tmp_path: Path) -> None:
     df = load_breast_cancer(as_frame=True).frame
-    config = SearchConfig(steps=10, seed=0, parallel=2)
+    config = SearchConfig(steps=10, random_seed=0, parallel=2)
     search = info(goal="Classify tumours as malignant or benign.", data=["df"], target="target")
     loop = SearchLoop(
         search,
@@ -46,7 +47,11 @@ async def test_full_search_reaches_a_real_score_on_breast_cancer(tmp_path: Path)
     assert len(families) >= 4  # the drafts explore different model families
     assert all(len(n.cells) >= 4 and n.cells[0].startswith("# %%") for n in j)
     for n in j.nodes[5:]:  # improvements record what they changed
-        assert n.plan.startswith("Improve the previous solution")
+        if n.stage == "improve":
+            assert n.plan.startswith("Improve the previous solution")
+    ensembles = [n for n in j if n.stage == "ensemble"]
+    assert ensembles and ensembles[0].is_good, ensembles  # 5 good drafts: an ensemble is due
+    assert len(ensembles[0].merged_ids) == 2 and ensembles[0].parent_id is not None
 
 
 async def test_data_folder_with_test_csv_writes_a_submission(tmp_path: Path) -> None:
@@ -59,7 +64,7 @@ async def test_data_folder_with_test_csv_writes_a_submission(tmp_path: Path) -> 
     loop = SearchLoop(
         search,
         Journal(),
-        SearchConfig(steps=2, num_drafts=2, seed=0),
+        SearchConfig(steps=2, num_drafts=2, random_seed=0),
         BuiltinCoder(families=["linear", "knn"]),
         SubprocessExecutor(),
         tmp_path / "run",
@@ -95,8 +100,11 @@ async def _code(coder: BuiltinCoder, prompt: Prompt, stage: str) -> str:
     return parse_code_reply(reply.text)[1]
 
 
+CLASSIC = ["linear", "random_forest", "hist_gb"]
+
+
 async def test_improve_mutates_one_thing_and_avoids_repeats() -> None:
-    coder = BuiltinCoder()
+    coder = BuiltinCoder(families=CLASSIC)
     parent_code = await _code(coder, _prompt("draft", draft_index=1), "draft")
     parent = Node(id="p", step=1, stage="draft", code=parent_code)
     spec = read_spec(parent_code)
@@ -112,7 +120,7 @@ async def test_improve_mutates_one_thing_and_avoids_repeats() -> None:
 
 
 async def test_debug_reacts_to_the_failure() -> None:
-    coder = BuiltinCoder()
+    coder = BuiltinCoder(families=CLASSIC)
     code = await _code(coder, _prompt("draft", draft_index=2), "draft")  # hist_gb
     slow = Node(id="p", step=1, stage="draft", code=code, exit_cause="timeout")
     fixed = read_spec(await _code(coder, _prompt("debug", slow), "debug"))
@@ -134,7 +142,7 @@ async def test_debug_reacts_to_the_failure() -> None:
 
 
 async def test_instruction_and_review() -> None:
-    coder = BuiltinCoder()
+    coder = BuiltinCoder(families=[*CLASSIC, "extra_trees"])
     code = await _code(coder, _prompt("draft", draft_index=0), "draft")
     parent = Node(id="p", step=1, stage="draft", code=code)
     spec = read_spec(
@@ -169,7 +177,7 @@ async def test_needs_data() -> None:
 
 
 async def test_fork_follows_family_and_numbers_and_the_plan_is_honest() -> None:
-    coder = BuiltinCoder()
+    coder = BuiltinCoder(families=CLASSIC)
     ask = "try gradient boosting with 300 trees"
     linear = Node(id="p", step=1, stage="draft", code=await _code(coder, _prompt("draft"), "draft"))
     reply = await coder.improve(_prompt("improve", linear, instruction=ask))
@@ -188,14 +196,80 @@ async def test_fork_follows_family_and_numbers_and_the_plan_is_honest() -> None:
     assert "could not follow 'make it better somehow'" in vague.text
 
 
-async def test_improve_on_classification_never_proposes_a_log_target() -> None:
-    coder = BuiltinCoder()
-    code = await _code(coder, _prompt("draft"), "draft")
-    parent = Node(id="p", step=1, stage="draft", code=code, output="task: classification, 5 rows")
+async def test_classification_improves_never_touch_the_target() -> None:
+    coder = BuiltinCoder(families=CLASSIC)
+    code = await _code(coder, _prompt("draft", draft_index=0), "draft")
+    out = "task: classification, 500 rows, 4 numeric and 0 categorical features\n"
+    parent = Node(id="p", step=1, stage="draft", code=code, output=out)
     for step in range(40):
         prompt = _prompt("improve", parent)
         prompt.step = step
         reply = await coder.improve(prompt)
-        assert "log scale" not in reply.text
-        spec = read_spec(parse_code_reply(reply.text)[1])
-        assert spec is not None and not spec.log_target
+        plan, child = parse_code_reply(reply.text)
+        assert "target" not in plan.lower() and "log" not in plan.lower(), plan
+        assert read_spec(child).target == "auto"  # type: ignore[union-attr]
+    regression = Node(id="r", step=1, stage="draft", code=code, output="task: regression, 9 rows")
+    plans = []
+    for step in range(40):
+        prompt = _prompt("improve", regression)
+        prompt.step = step
+        plans.append(parse_code_reply((await coder.improve(prompt)).text)[0])
+    assert any("log scale" in p or "own scale" in p for p in plans)
+
+
+async def test_crossover_mixes_the_two_parents_specs() -> None:
+    coder = BuiltinCoder(families=CLASSIC)
+    a = read_spec(await _code(coder, _prompt("draft", draft_index=2), "draft"))  # hist_gb
+    assert a is not None
+    b = Spec(**{**a.__dict__, "params": dict(a.params), "scale": not a.scale})
+    b.params.update(learning_rate=0.2, max_iter=200, max_leaf_nodes=15, l2=1.0)
+    first = Node(
+        id="a", step=1, stage="draft", code=render(a, DataSource("frames", ["df"], "t"), 1)
+    )
+    second = Node(
+        id="b", step=2, stage="draft", code=render(b, DataSource("frames", ["df"], "t"), 1)
+    )
+    mixed = set()
+    for step in range(6):
+        prompt = _prompt("crossover", first, others=[second])
+        prompt.step = step
+        reply = await coder.crossover(prompt)
+        assert reply.text.startswith("Crossover of steps 1 and 2")
+        child = read_spec(parse_code_reply(reply.text)[1])
+        assert child is not None and child.family == "hist_gb"
+        for key, value in child.params.items():
+            assert value in (a.params[key], b.params[key])
+        mixed.add(tuple(sorted(child.params.items())))
+    assert len(mixed) > 1  # a uniform crossover: different mixes for different steps
+    rf = Spec.defaults("random_forest")
+    rf.impute = "mean"
+    other = Node(
+        id="c", step=3, stage="draft", code=render(rf, DataSource("frames", ["df"], "t"), 1)
+    )
+    child = None
+    for step in range(6):
+        prompt = _prompt("crossover", first, others=[other])
+        prompt.step = step
+        child = read_spec(parse_code_reply((await coder.crossover(prompt)).text)[1])
+        if child is not None and child.impute == "mean":
+            break
+    assert child is not None and child.family == "hist_gb" and child.impute == "mean"
+
+
+async def test_big_data_is_validated_on_one_split_without_a_refit(tmp_path: Path) -> None:
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(12_000, 4)), columns=list("abcd"))
+    df["t"] = np.exp(df.a + 0.1 * rng.normal(size=len(df)))  # skewed, non-negative
+    ctx = TaskContext(goal="predict t", data=["df"], target="t", seed=0)
+    reply = await BuiltinCoder(families=["linear"]).draft(Prompt("draft", {}, ctx))
+    code = parse_code_reply(reply.text)[1] + "\nprint('fitted:', hasattr(model, 'predict'))\n"
+    from aide_jupyter.search.executor import ExecRequest
+
+    result = await SubprocessExecutor({"df": df}).run(
+        ExecRequest("n", code, str(tmp_path), 120, data_names=["df"])
+    )
+    assert result.ok, result.output
+    assert "validation: one 80/20 split" in result.output and "fitted: True" in result.output
+    assert "target skew:" in result.output

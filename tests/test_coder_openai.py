@@ -191,7 +191,7 @@ async def test_search_goes_on_after_an_unusable_reply(server: FakeOpenAI, tmp_pa
     )
     coder = _coder(server, max_retries=1)
     loop = SearchLoop(
-        info(), Journal(), SearchConfig(steps=2, seed=0), coder, FakeExecutor(), tmp_path
+        info(), Journal(), SearchConfig(steps=2, random_seed=0), coder, FakeExecutor(), tmp_path
     )
     await loop.run()
     first, second = loop.journal.nodes

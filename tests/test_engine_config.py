@@ -19,7 +19,7 @@ def test_round_trip_through_json() -> None:
         steps=7,
         time_limit_s=60,
         policy="mcts",
-        seed=3,
+        random_seed=3,
         target_metric=0.9,
         lower_is_better=False,
         feedback_model="gpt-4o-mini",
@@ -44,7 +44,8 @@ def test_round_trip_through_json() -> None:
         ("num_drafts", 0),
         ("debug_prob", 1.5),
         ("max_debug_depth", -1),
-        ("seed", "x"),
+        ("random_seed", "x"),
+        ("random_seed", -1),
         ("parallel", 0),
         ("model", ""),
         ("feedback_model", ""),
@@ -70,3 +71,8 @@ def test_unknown_keys_are_rejected_and_secrets_have_no_place() -> None:
 def test_ints_accepted_for_float_fields() -> None:
     cfg = SearchConfig.from_dict({"time_limit_s": 30, "debug_prob": 1})
     assert cfg.time_limit_s == 30.0 and isinstance(cfg.debug_prob, float)
+
+
+def test_journals_from_before_the_rename_keep_their_seed() -> None:
+    """Config saved as `seed` (before `random_seed`) still replays with the same seed."""
+    assert SearchConfig.from_dict({"seed": 42}).random_seed == 42

@@ -19,7 +19,7 @@ def _loop(
     events: list | None = None,
     **cfg: object,
 ) -> SearchLoop:
-    config = SearchConfig.from_dict({"seed": 1, "lower_is_better": False, **cfg})
+    config = SearchConfig.from_dict({"random_seed": 1, "lower_is_better": False, **cfg})
     listeners = [lambda k, p: events.append((k, p))] if events is not None else None
     return SearchLoop(
         info(),
@@ -34,7 +34,7 @@ def _loop(
 
 async def test_steps_budget_greedy_shape_and_events(tmp_path: Path) -> None:
     events: list = []
-    loop = _loop(tmp_path, events=events, steps=8, num_drafts=3)
+    loop = _loop(tmp_path, events=events, steps=8, num_drafts=3, ensemble_min_good=0)
     reason = await loop.run()
     j = loop.journal
     assert reason.startswith("step budget") and loop.status == "done"
@@ -200,7 +200,7 @@ async def test_direction_fixed_from_first_review_and_buggy_nodes(tmp_path: Path)
             ExecResult("validation_metric: 1.0 (accuracy)\n"),
         ]
     )
-    config = SearchConfig(seed=1, steps=3)
+    config = SearchConfig(random_seed=1, steps=3)
     loop = SearchLoop(
         info(),
         Journal(),

@@ -59,6 +59,8 @@ def test_example_runs_top_to_bottom_and_starts_a_search(tmp_path, folder, notebo
     outputs = _outputs(nb)
     errors = [o for o in outputs if o["output_type"] == "error"]
     assert not errors, errors
+    red = [o for o in outputs if o.get("name") == "stderr"]  # Run All ends green
+    assert not red, red
     texts = "\n".join(_text(o) for o in outputs)
     assert "AIDE search" in texts
     journals = list(tmp_path.glob("aide-runs/*/journal.ipynb"))

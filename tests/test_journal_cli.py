@@ -182,3 +182,29 @@ def test_run_refuses_a_bad_parallel(tmp_path: Path, capsys) -> None:  # type: ig
     args = ["run", "--goal", "g", "--data-dir", str(data), "--parallel", "0"]
     assert main(args) == 2
     assert "--parallel: must be at least 1" in capsys.readouterr().err
+
+
+def test_run_records_random_seed_and_policy(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    pd.DataFrame({"a": range(60), "y": [i % 3 for i in range(60)]}).to_csv(
+        data / "train.csv", index=False
+    )
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    base = [sys.executable, "-m", "aide_jupyter.cli", "run", "--goal", "classify y"]
+    base += ["--data-dir", str(data), "--target", "y", "--out", str(tmp_path / "runs")]
+    bad = subprocess.run(
+        [*base, "--policy", "annealing"], env=env, text=True, capture_output=True, check=False
+    )
+    assert bad.returncode == 2 and "--policy: invalid choice: 'annealing'" in bad.stderr
+    ok = subprocess.run(
+        [*base, "--steps", "1", "--policy", "evolve", "--random-seed", "123"],
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=180,
+        check=False,
+    )
+    assert ok.returncode == 0, ok.stderr
+    info, _ = load_journal(next((tmp_path / "runs").glob("*/journal.ipynb")))
+    assert info.config["random_seed"] == 123 and info.config["policy"] == "evolve"

@@ -80,7 +80,7 @@ def test_parse_all_options() -> None:
     cmd = parse(
         "optimize --data train,test --data-dir data --target price --metric rmse "
         "--lower-is-better --steps 7 --time 1h30m --node-timeout 90s --parallel 2 "
-        '--workers 3 --policy mcts --model builtin "predict the price"'
+        '--workers 3 --policy mcts --model builtin --random-seed 7 "predict the price"'
     )
     args = cmd.optimize
     assert args is not None
@@ -98,6 +98,7 @@ def test_parse_all_options() -> None:
         "workers": 3,
         "policy": "mcts",
         "model": "builtin",
+        "random_seed": 7,
     }
 
 
@@ -133,6 +134,8 @@ def test_durations(text: str, seconds: float) -> None:
         ("optimize --time soon 'x'", "--time: 'soon' is not a duration"),
         ("optimize --steps 0 'x'", "--steps: must be at least 1"),
         ("optimize --steps many 'x'", "--steps: 'many' is not a whole number"),
+        ("optimize --random-seed x 'x'", "--random-seed: 'x' is not a whole number"),
+        ("optimize --random-seed -3 'x'", "--random-seed: must be 0 or more"),
         ("optimize --lower-is-better --higher-is-better 'x'", "not allowed with argument"),
         ("optimize --data 'a b' 'x'", "is not a variable name"),
         ("optimise 'x'", "unknown subcommand 'optimise'"),
@@ -199,7 +202,8 @@ def test_help_documents_everything(
     out, _, _ = aide(shell, capsys, "help")
     for word in (
         "--data", "--data-dir", "--target", "--metric", "--lower-is-better", "--higher-is-better",
-        "--steps", "--time", "--node-timeout", "--parallel", "--workers", "--policy", "--model", "status",
+        "--steps", "--time", "--node-timeout", "--parallel", "--workers", "--policy", "--model",
+        "--random-seed", "status",
         "stop", "pause", "resume", "best", "promote NODE", "list", "AIDE_SERVER_URL",
         "OPENAI_API_KEY",
     ):  # fmt: skip

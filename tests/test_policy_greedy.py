@@ -49,10 +49,33 @@ def test_debugs_buggy_leaves_with_probability_and_depth_limit() -> None:
     node(j, "nocode", buggy=True, code="")  # a coder failure: nothing to debug
     policy = GreedyPolicy(num_drafts=3, debug_prob=1.0, max_debug_depth=3)
     assert policy.select(j, random.Random(0)) == Action("debug", "d2")
+    # AIDE's reference: a buggy leaf is debuggable while debug_depth <= max_debug_depth.
     assert GreedyPolicy(3, 1.0, max_debug_depth=2).select(j, random.Random(0)) == Action(
+        "debug", "d2"
+    )
+    assert GreedyPolicy(3, 1.0, max_debug_depth=1).select(j, random.Random(0)) == Action(
         "improve", "good"
     )
     assert GreedyPolicy(3, 0.0, 3).select(j, random.Random(0)) == Action("improve", "good")
+
+
+def test_a_debug_chain_holds_max_debug_depth_plus_one_debug_nodes() -> None:
+    """Debugging always the newest leaf, the chain stops after depths 1..max_debug_depth+1."""
+    for max_depth in (0, 1, 3):
+        j = Journal(lower_is_better=False)
+        node(j, "good", metric=0.5)
+        node(j, "bad", buggy=True)
+        policy = GreedyPolicy(num_drafts=2, debug_prob=1.0, max_debug_depth=max_depth)
+        leaf = "bad"
+        for depth in range(1, 10):
+            action = policy.select(j, random.Random(depth))
+            if action.stage != "debug":
+                break
+            assert action.parent_id == leaf
+            leaf = f"d{depth}"
+            node(j, leaf, "debug", action.parent_id, buggy=True)
+        assert j.debug_depth(j.get(leaf)) == max_depth + 1
+        assert action == Action("improve", "good")
 
 
 def test_debug_probability_is_respected_and_seeded() -> None:

@@ -6,6 +6,7 @@ from aide_jupyter.search.prompts import (
     TaskContext,
     build_code_prompt,
     build_review_prompt,
+    estimate_tokens,
     memory_section,
     truncate_middle,
 )
@@ -77,16 +78,59 @@ def test_each_stage_has_its_named_sections() -> None:
     )
 
 
-def test_memory_is_scoped_to_the_neighbourhood_and_marks_failures() -> None:
+def test_memory_summarises_every_good_node_of_the_journal_in_step_order() -> None:
+    """AIDE's memory: the whole journal's good nodes (plan, metric, finding), not a neighbourhood."""
     j = _tree()
-    text = memory_section(j, j.get("leaf"), max_items=10, max_chars=5000)
-    assert "add features" in text and "gradient boosting root" in text  # ancestors
-    assert "unrelated draft" not in text  # another branch
-    mid = memory_section(j, j.get("mid"), max_items=10, max_chars=5000)
-    assert "FAILED (KeyError)" in mid and "target encode" in mid  # failed sibling, marked
-    assert "tune depth" in mid  # earlier attempt from the same node
-    drafts = memory_section(j, None, max_items=10, max_chars=5000)
-    assert "unrelated draft" in drafts and "tune depth" not in drafts
+    j.get("mid").analysis = "Lower error from the ratio features."
+    text = memory_section(j, j.get("leaf"), stage="improve", max_items=30, max_tokens=2000)
+    lines = text.splitlines()
+    assert [ln.split(" (")[0] for ln in lines[:4]] == [
+        "- step 0",
+        "- step 1",
+        "- step 3",
+        "- step 4",
+    ]
+    assert "unrelated draft" in text and "metric 3" in text  # another branch is there too
+    assert "- step 1 (improve of step 0), metric 1.5: add features" in text
+    assert "Result: Lower error from the ratio features." in text
+    assert "target encode" not in text  # failed nodes are not solutions to learn from...
+    assert lines[-1] == "(1 attempts failed.)"  # ...only counted
+    drafts = memory_section(j, None, stage="draft", max_items=30, max_tokens=2000)
+    assert drafts == text  # a draft sees the same summary
+
+
+def test_memory_cap_keeps_the_best_nodes_and_a_stable_order() -> None:
+    j = Journal(lower_is_better=True)
+    node(j, "a", metric=5.0, plan="five " * 20)
+    node(j, "b", metric=1.0, plan="one " * 20)
+    node(j, "c", metric=3.0, plan="three " * 20)
+    node(j, "d", metric=2.0, plan="two " * 20)
+    full = memory_section(j, None, stage="draft", max_items=30, max_tokens=10_000)
+    one_line = len(full.splitlines()[0])
+    capped = memory_section(j, None, stage="draft", max_items=30, max_tokens=one_line // 4 * 2 + 10)
+    assert estimate_tokens(capped) <= one_line // 4 * 2 + 10
+    steps = [ln.split(" (")[0] for ln in capped.splitlines() if ln.startswith("- step")]
+    assert steps == ["- step 1", "- step 3"]  # the two best (1.0 and 2.0), in step order
+    assert "2 more working solutions not listed" in capped
+    two = memory_section(j, None, stage="draft", max_items=2, max_tokens=10_000)
+    assert [ln.split(" (")[0] for ln in two.splitlines()[:2]] == ["- step 1", "- step 3"]
+    assert memory_section(j, None, stage="draft", max_items=30, max_tokens=0) == ""
+
+
+def test_debug_memory_lists_the_failed_fixes_of_its_own_chain() -> None:
+    j = _tree()
+    node(j, "bug", buggy=True, exc_type="ValueError", plan="stacked draft")
+    node(j, "fix1", "debug", "bug", buggy=True, exc_type="KeyError", plan="cast the column")
+    node(j, "fix2", "debug", "fix1", buggy=True, exc_type="TypeError", plan="drop the column")
+    text = memory_section(j, j.get("fix2"), stage="debug", max_items=30, max_tokens=2000)
+    assert text.splitlines() == [
+        "- step 5 (draft), FAILED (ValueError): stacked draft",
+        "- step 6 (debug), FAILED (KeyError): cast the column",
+    ]
+    prompt = build_code_prompt(
+        "debug", j, CTX, parent=j.get("fix2"), data_overview="", config=SearchConfig()
+    )
+    assert prompt.sections["memory"] == text and "drop the column" not in text
 
 
 def test_memory_and_prompt_size_are_capped_whatever_the_journal_size() -> None:
@@ -102,9 +146,10 @@ def test_memory_and_prompt_size_are_capped_whatever_the_journal_size() -> None:
             plan="plan " * 100,
             output="line\n" * 2000,
         )
-    cfg = SearchConfig(memory_max_items=5, memory_max_chars=1500, output_max_chars=2000)
-    text = memory_section(j, j.get("n399"), max_items=5, max_chars=1500)
-    assert 0 < len(text) <= 1500 and text.count("\n- [") + 1 <= 5
+    cfg = SearchConfig(memory_max_items=5, memory_max_tokens=400, output_max_chars=2000)
+    text = memory_section(j, j.get("n399"), stage="improve", max_items=5, max_tokens=400)
+    assert 0 < estimate_tokens(text) <= 400 and text.count("- step") <= 5
+    assert "- step 399" in text  # the best one is kept
     prompt = build_code_prompt(
         "improve", j, CTX, parent=j.get("n399"), data_overview="y" * 50000, config=cfg
     )
@@ -113,7 +158,7 @@ def test_memory_and_prompt_size_are_capped_whatever_the_journal_size() -> None:
     small = build_code_prompt(
         "improve", j, CTX, parent=j.get("n3"), data_overview="y" * 50000, config=cfg
     )
-    assert abs(prompt.size() - small.size()) < 1500
+    assert abs(prompt.size() - small.size()) < 1600
 
 
 def test_truncate_middle_keeps_head_and_tail() -> None:

@@ -9,13 +9,14 @@ import socket
 import pytest
 
 from tests.support_engine.fake_openai import FakeOpenAI, code_reply, completion, error
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import SERVER_CONFIG, api, start_kernel, wait_search
 
 pytestmark = pytest.mark.timeout(150)
-SCRIPT = """from sklearn.linear_model import LogisticRegression
+SCRIPT = """from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import cross_val_score
-print("validation_metric:", cross_val_score(LogisticRegression(), df[["a", "b"]], df["label"],
-      cv=3).mean())
+X, y = make_classification(n_samples=120, n_features=4, random_state=0)
+print("validation_metric:", cross_val_score(LogisticRegression(), X, y, cv=3).mean())
 """
 REVIEW = {"is_bug": False, "summary": "fine", "metric": None, "lower_is_better": False}
 
@@ -53,14 +54,13 @@ async def test_no_key_means_builtin_said_so(jp_fetch, monkeypatch):
 
 
 async def test_base_url_alone_selects_the_llm_then_trouble_pauses_and_resume_finishes(
-    fake_llm, jp_fetch, jp_serverapp
+    fake_llm, jp_fetch
 ):
     code, health = await api(jp_fetch, "health")
     assert health["default_model"] == "gpt-4o-mini" and "openai" in health["coders"]
     kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
     fake_llm.push(error(401, "invalid api key"))
-    body = {"kernel_id": kernel_id, "goal": "predict label; accuracy", "data": ["df"], "steps": 2}
+    body = {"kernel_id": kernel_id, "goal": "predict label; accuracy", "steps": 2}
     code, summary = await api(jp_fetch, "searches", method="POST", body=body)
     assert code == 201, summary
     assert (summary["coder"], summary["model"]) == ("openai", "gpt-4o-mini")

@@ -118,3 +118,15 @@ async def test_finish_running_lets_the_node_finish(jp_fetch, jp_serverapp, jp_ro
     await wait_search(jp_fetch, sid, lambda d: d["status"] == "stopped", 30)
     code, node = await api(jp_fetch, "searches", sid, "nodes", node_id)
     assert node["status"] == "done" and "finished" in node["output"], node
+
+
+async def test_server_shutdown_ends_the_running_node(jp_fetch, jp_serverapp, jp_root_dir) -> None:
+    sid, node_id, pids = await _search_with_long_node(jp_fetch, jp_serverapp, jp_root_dir, 300)
+    manager = jp_serverapp.web_app.settings["aide_manager"]
+    asked = time.monotonic()
+    await manager.shutdown()  # what the server's stop_extension does on exit
+    while not all(_gone(p) for p in pids) and time.monotonic() - asked < 2.0:
+        await asyncio.sleep(0.05)
+    assert all(_gone(p) for p in pids), f"node processes alive after shutdown: {pids}"
+    node = manager.searches[sid].journal.get(node_id)
+    assert node.status == "failed"

@@ -1,8 +1,9 @@
 """The builtin coder: an offline baseline that needs no LLM, no key and no network.
 
-It is not an LLM and does not read prose. It drafts scikit-learn (and LightGBM/XGBoost when
-installed) scripts from templates, improves a parent by one concrete mutation (a hyperparameter
-step, a feature step, or another model family), debugs by making the script lighter or safer, and
+It is not an LLM and does not read prose. It drafts scikit-learn (and LightGBM, XGBoost, CatBoost
+when the kernel has them) scripts from templates, improves a parent by one concrete mutation (a
+hyperparameter step, a feature step, or another model family), combines the best models into an
+ensemble, crosses two parents' parameters, debugs by making the script lighter or safer, and
 reviews by parsing the printed metric. Replies use the LLM format so the whole pipeline runs.
 """
 
@@ -19,13 +20,15 @@ from aide_jupyter.search.coder import CodeReply, CoderError, ReviewReply, Usage
 from aide_jupyter.search.prompts import Prompt, TaskContext
 from aide_jupyter.search.review import parse_metric
 
+from . import builtin_moves as moves
+from .builtin_render import render
 from .builtin_templates import (
     DRAFT_ORDER,
+    ENSEMBLE,
     FAMILIES,
     DataSource,
     Spec,
     read_spec,
-    render,
 )
 
 logger = logging.getLogger(__name__)
@@ -38,6 +41,7 @@ _FAMILY_WORDS = {
     "knn": ("knn", "nearest neighbo"),
     "lightgbm": ("lightgbm", "lgbm"),
     "xgboost": ("xgboost", "xgb"),
+    "catboost": ("catboost",),
 }
 
 
@@ -87,16 +91,18 @@ class BuiltinCoder:
         self._families = families
 
     def available_families(self, ctx: TaskContext) -> list[str]:
+        """The families the kernel can run: by its environment listing when the prompt has one
+        (the kernel's packages, not the server's), else by what this process can import."""
         installed = {p.split()[0].lower() for p in ctx.packages} if ctx.packages else None
         out = []
         for fam in self._families or DRAFT_ORDER:
-            package = FAMILIES[fam].get("package")
-            if package is None:
+            packages = FAMILIES[fam].get("package")
+            if packages is None:
                 out.append(fam)
             elif installed is not None:
-                if package in installed:
+                if installed & set(packages):
                     out.append(fam)
-            elif importlib.util.find_spec(package) is not None:
+            elif importlib.util.find_spec(packages[0]) is not None:
                 out.append(fam)
         return out
 
@@ -125,7 +131,8 @@ class BuiltinCoder:
         plan = (
             f"Baseline draft: model family {spec.family.replace('_', ' ')} in a scikit-learn "
             f"pipeline (median imputation, {'scaled ' if spec.scale else ''}numeric "
-            f"features, one-hot categoricals), scored by {spec.folds}-fold cross-validation."
+            f"features, one-hot categoricals), scored by {spec.folds}-fold cross-validation "
+            "(one 80/20 split above 10,000 rows)."
         )
         return self._reply(plan, spec, ctx)
 
@@ -142,15 +149,16 @@ class BuiltinCoder:
                 spec,
                 ctx,
             )
-        change = self._from_instruction(spec, prompt.instruction, ctx)
+        task = moves.task_of(parent.output if parent else None)
+        change = self._from_instruction(spec, prompt.instruction, ctx, task)
         if change is not None:
             return self._reply(f"Fork of the previous solution: {change}.", spec, ctx)
-        classification = "task: classification" in (parent.output or "") if parent else False
         tried = {s.to_json() for s in map(read_spec, prompt.tried_codes) if s is not None}
         base = spec.to_json()
-        for _ in range(8):  # a mutation not already tried from this parent, if one is found
+        families = self.available_families(ctx)
+        for _ in range(12):  # a mutation not already tried from this parent, if one is found
             spec = Spec(**json.loads(base))
-            change = self._mutate(spec, rng, ctx, classification=classification)
+            change = moves.mutate(spec, rng, families, task)
             if spec.to_json() not in tried and spec.to_json() != base:
                 break
         if prompt.instruction:
@@ -162,6 +170,37 @@ class BuiltinCoder:
                 ctx,
             )
         return self._reply(f"Improve the previous solution: {change}.", spec, ctx)
+
+    async def ensemble(self, prompt: Prompt) -> CodeReply:
+        """Average (or stack) the models of the parent and the other top nodes in one script."""
+        ctx = prompt.context
+        nodes = [n for n in [prompt.parent, *prompt.others] if n is not None]
+        specs = [s for s in (read_spec(n.code) for n in nodes) if s is not None]
+        if len(specs) < 2:
+            return await self.improve(prompt)
+        spec = moves.ensemble(specs)
+        names = ", ".join(m["family"].replace("_", " ") for m in spec.members)
+        steps = ", ".join(str(n.step) for n in nodes)
+        plan = (
+            f"Ensemble of the best solutions so far (steps {steps}): {names}; each keeps its own "
+            "preprocessing, and their predictions are averaged (class probabilities for a "
+            "classification), validated like any single model."
+        )
+        return self._reply(plan, spec, ctx)
+
+    async def crossover(self, prompt: Prompt) -> CodeReply:
+        """Merge two parents: the first one's model with parameters and steps of the second."""
+        ctx = prompt.context
+        rng = self._rng(prompt)
+        parent = prompt.parent
+        other = prompt.others[0] if prompt.others else None
+        first = read_spec(parent.code) if parent is not None else None
+        second = read_spec(other.code) if other is not None else None
+        if first is None or second is None:
+            return await self.improve(prompt)
+        change = moves.crossover(first, second, rng)
+        steps = f"steps {parent.step} and {other.step}" if parent and other else "two parents"
+        return self._reply(f"Crossover of {steps}: {change}.", first, ctx)
 
     async def debug(self, prompt: Prompt) -> CodeReply:
         ctx = prompt.context
@@ -227,63 +266,20 @@ class BuiltinCoder:
     async def close(self) -> None:
         return None
 
-    # ----- mutations -----
-
-    def _mutate(
-        self, spec: Spec, rng: random.Random, ctx: TaskContext, *, classification: bool = False
-    ) -> str:
-        roll = rng.random()
-        if roll < 0.55:
-            return self._tune(spec, rng)
-        if roll < 0.8:
-            return self._feature(spec, rng, classification=classification)
-        families = [f for f in self.available_families(ctx) if f != spec.family]
-        new = rng.choice(families) if families else spec.family
-        old = spec.family
-        fresh = Spec.defaults(new, clf_metric=spec.clf_metric, reg_metric=spec.reg_metric)
-        spec.family, spec.params = fresh.family, fresh.params
-        return f"switch the model family from {old} to {new}"
-
-    @staticmethod
-    def _tune(spec: Spec, rng: random.Random) -> str:
-        grid = FAMILIES[spec.family]["grid"]
-        key = rng.choice(sorted(grid))
-        values = grid[key]
-        current = spec.params.get(key, values[0])
-        index = values.index(current) if current in values else 0
-        choices = [i for i in (index - 1, index + 1, index + 2) if 0 <= i < len(values)]
-        new = values[rng.choice(choices)] if choices else values[0]
-        spec.params[key] = new
-        return f"set {key} of the {spec.family} model from {current!r} to {new!r}"
-
-    @staticmethod
-    def _feature(spec: Spec, rng: random.Random, *, classification: bool = False) -> str:
-        options = ["scale", "impute"] + (["poly"] if spec.family == "linear" else [])
-        if not classification or spec.log_target:  # a log target means nothing for classes
-            options.append("log_target")
-        what = rng.choice(options)
-        if what == "scale":
-            spec.scale = not spec.scale
-            return ("standardise" if spec.scale else "stop standardising") + " numeric features"
-        if what == "impute":
-            spec.impute = "mean" if spec.impute == "median" else "median"
-            return f"impute missing numeric values with the {spec.impute}"
-        if what == "poly":
-            spec.poly = not spec.poly
-            return ("add" if spec.poly else "drop") + " degree-2 polynomial feature interactions"
-        spec.log_target = not spec.log_target
-        return ("fit" if spec.log_target else "stop fitting") + " the target on the log scale"
+    # ----- repairs and instructions -----
 
     @staticmethod
     def _lighten(spec: Spec) -> None:
+        if spec.family == ENSEMBLE:  # keep the best member alone
+            spec.__dict__.update(Spec(**spec.members[0]).__dict__)
         spec.folds = 3
-        for key in ("n_estimators", "max_iter"):
+        for key in ("n_estimators", "max_iter", "iterations"):
             if key in spec.params:
                 spec.params[key] = max(20, int(spec.params[key]) // 2)
         spec.poly = False
 
     def _from_instruction(
-        self, spec: Spec, instruction: str | None, ctx: TaskContext
+        self, spec: Spec, instruction: str | None, ctx: TaskContext, task: str | None = None
     ) -> str | None:
         """What a template coder can follow of an instruction: a model family, its size and
         depth, the learning rate, neighbours, folds, scaling, a log target. The plan says what
@@ -315,8 +311,9 @@ class BuiltinCoder:
         if "scal" in low or "standardi" in low:
             spec.scale = True
             done.append("standardised numeric features")
-        if "log" in low and ("target" in low or "scale" in low):
-            spec.log_target = True
+        log = "log" in low and ("target" in low or "scale" in low)
+        if log and task != "classification":
+            spec.target = "log"
             done.append("the target on the log scale (regression only)")
         if not done:
             return None

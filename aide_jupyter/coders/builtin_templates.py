@@ -1,5 +1,6 @@
-"""Script templates of the builtin coder: a `Spec` (model family, its parameters, feature steps)
-rendered as a whole scikit-learn script with `# %%` cells that prints the validation metric.
+"""What the builtin coder's scripts are made of: a `Spec` (model family, its parameters, feature
+steps; or an ensemble of member specs), the families and the metrics. `builtin_render` turns a
+spec into a whole script with `# %%` cells that prints the validation metric.
 
 The spec travels inside the script as one `# builtin-spec: {...}` comment line, so improving or
 debugging a node can start from exactly what its parent did.
@@ -88,25 +89,54 @@ FAMILIES: dict[str, dict[str, Any]] = {
             "learning_rate": [0.05, 0.1, 0.02],
             "num_leaves": [31, 15, 63],
         },
-        "package": "lightgbm",
+        "package": ("lightgbm",),
     },
     "xgboost": {
         "clf": "XGBClassifier(n_estimators={n_estimators}, learning_rate={learning_rate}, "
         "max_depth={max_depth}, subsample=0.8, colsample_bytree=0.8, "
-        "random_state=SEED, n_jobs=1)",
+        "tree_method='hist', random_state=SEED, n_jobs=1)",
         "reg": "XGBRegressor(n_estimators={n_estimators}, learning_rate={learning_rate}, "
         "max_depth={max_depth}, subsample=0.8, colsample_bytree=0.8, "
-        "random_state=SEED, n_jobs=1)",
+        "tree_method='hist', random_state=SEED, n_jobs=1)",
         "imports": ["from xgboost import XGBClassifier, XGBRegressor"],
         "grid": {
             "n_estimators": [300, 600, 150],
             "learning_rate": [0.05, 0.1, 0.02],
             "max_depth": [6, 4, 8],
         },
-        "package": "xgboost",
+        "package": ("xgboost", "xgboost-cpu"),
+    },
+    "catboost": {
+        "clf": "CatBoostClassifier(iterations={iterations}, learning_rate={learning_rate}, "
+        "depth={depth}, random_seed=SEED, thread_count=1, verbose=0, "
+        "allow_writing_files=False)",
+        "reg": "CatBoostRegressor(iterations={iterations}, learning_rate={learning_rate}, "
+        "depth={depth}, random_seed=SEED, thread_count=1, verbose=0, "
+        "allow_writing_files=False)",
+        "imports": ["from catboost import CatBoostClassifier, CatBoostRegressor"],
+        "grid": {
+            "iterations": [200, 400, 100],
+            "learning_rate": [0.08, 0.05, 0.15],
+            "depth": [6, 4, 8],
+        },
+        "package": ("catboost",),
     },
 }
-DRAFT_ORDER = ("linear", "random_forest", "hist_gb", "lightgbm", "extra_trees", "xgboost", "knn")
+# Strong tabular families first (a short search drafts only the first few), linear early for
+# data where a linear model wins; the gradient-boosting libraries only when the kernel has them.
+DRAFT_ORDER = (
+    "hist_gb",
+    "lightgbm",
+    "linear",
+    "random_forest",
+    "xgboost",
+    "catboost",
+    "extra_trees",
+    "knn",
+)
+ENSEMBLE = "ensemble"  # the family of a spec that combines member specs
+COMBINE = ("average", "stack")
+TARGET_CHOICES = ("auto", "none", "log")
 
 # metric key -> (sklearn scoring name, printed name, lower is better)
 CLF_METRICS = {
@@ -141,10 +171,12 @@ class Spec:
     scale: bool = True
     impute: str = "median"
     poly: bool = False
-    log_target: bool = False
+    # regression only: "auto" fits log1p of a skewed non-negative target, "log" always, "none" never
+    target: str = "auto"
     folds: int = 5
     clf_metric: str = "accuracy"
     reg_metric: str = "rmse"
+    members: list[dict[str, Any]] = field(default_factory=list)  # ensemble: the member specs
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True)
@@ -163,173 +195,15 @@ def read_spec(code: str) -> Spec | None:
     try:
         data = json.loads(match.group(1))
         spec = Spec(**data)
+        members = [Spec(**m) for m in spec.members]
     except (ValueError, TypeError):
         return None
+    if spec.family == ENSEMBLE:
+        ok = bool(members) and all(m.family in FAMILIES for m in members)
+        return spec if ok else None
     return spec if spec.family in FAMILIES else None
 
 
-def _estimators(spec: Spec) -> tuple[str, str]:
-    fam = FAMILIES[spec.family]
-    p = dict(spec.params)
-    if spec.family == "linear":
-        strength = float(p.get("strength", 1.0))
-        p = {"C": round(1.0 / strength, 6), "alpha": strength}
-    if spec.family == "random_forest":
-        mf = p.get("max_features", "sqrt")
-        p["max_features_reg"] = repr(1.0 if mf == "sqrt" else (0.5 if mf == "log2" else mf))
-    return fam["clf"].format(**p), fam["reg"].format(**p)
-
-
-def _load_block(src: DataSource) -> list[str]:
-    if src.kind == "dir":
-        return [
-            "from pathlib import Path",
-            "",
-            f"DATA_DIR = Path({src.data_dir!r})",
-            'train_file = DATA_DIR / "train.csv"',
-            "if not train_file.exists():",
-            '    train_file = sorted(DATA_DIR.glob("*.csv"))[0]',
-            "train_df = pd.read_csv(train_file)",
-            "TARGET = TARGET if TARGET is not None else train_df.columns[-1]",
-            'test_file = DATA_DIR / "test.csv"',
-            "test_df = pd.read_csv(test_file) if test_file.exists() else None",
-            "X = train_df.drop(columns=[TARGET])",
-            "y = train_df[TARGET]",
-        ]
-    if src.kind == "arrays":
-        x_name, y_name = src.names[0], src.names[1]
-        return [
-            f"# `{x_name}` and `{y_name}` are the notebook's objects (this node runs on a copy)",
-            f"X = {x_name}.copy() if isinstance({x_name}, pd.DataFrame) "
-            f"else pd.DataFrame(np.asarray({x_name}))",
-            "X.columns = [str(c) for c in X.columns]",
-            f"y = pd.Series(np.asarray({y_name}).ravel(), index=X.index)",
-            "test_df = None",
-        ]
-    if len(src.names) == 1:
-        name = src.names[0]
-        return [
-            f"# `{name}` is the notebook's DataFrame (this node runs on a copy of the namespace)",
-            f"X = {name}.drop(columns=[TARGET])",
-            f"y = {name}[TARGET]",
-            "test_df = None",
-        ]
-    return [
-        "# the notebook's frames: the one with the target trains, another one (if any) is test",
-        f"frames = [{', '.join(src.names)}]",
-        "train_df = next(f for f in frames if TARGET in getattr(f, 'columns', []))",
-        "test_df = next((f for f in frames if f is not train_df",
-        "                and hasattr(f, 'columns') and TARGET not in f.columns), None)",
-        "X = train_df.drop(columns=[TARGET])",
-        "y = train_df[TARGET]",
-    ]
-
-
-def render(spec: Spec, src: DataSource, seed: int) -> str:
-    """The whole script for `spec` on `src`, in `# %%` cells."""
-    clf, reg = _estimators(spec)
-    imports = [
-        "import numpy as np",
-        "import pandas as pd",
-        "from sklearn.compose import ColumnTransformer",
-        "from sklearn.impute import SimpleImputer",
-        "from sklearn.model_selection import KFold, StratifiedKFold, cross_val_score",
-        "from sklearn.pipeline import Pipeline",
-        "from sklearn.preprocessing import OneHotEncoder, StandardScaler"
-        + (", PolynomialFeatures" if spec.poly else ""),
-        *FAMILIES[spec.family]["imports"],
-    ]
-    if spec.log_target:
-        imports.append("from sklearn.compose import TransformedTargetRegressor")
-    lines = ["# %% Load the data", SPEC_MARK + spec.to_json(), *imports, "", f"SEED = {seed}"]
-    if src.target is not None or src.kind == "arrays":
-        lines.append(f"TARGET = {src.target or 'target'!r}")
-    elif src.kind == "frames":
-        lines.append(f"TARGET = {src.names[0]}.columns[-1]  # no target named: the last column")
-    else:
-        lines.append("TARGET = None  # no target named: the last column of the training file")
-    lines += _load_block(src)
-    num_steps = [f'("impute", SimpleImputer(strategy={spec.impute!r}))']
-    if spec.poly:
-        num_steps.append('("poly", PolynomialFeatures(degree=2, include_bias=False))')
-    if spec.scale:
-        num_steps.append('("scale", StandardScaler())')
-    clf_scoring, clf_name, clf_lower = CLF_METRICS[spec.clf_metric]
-    reg_scoring, reg_name, reg_lower = REG_METRICS[spec.reg_metric]
-    lines += [
-        "",
-        "# %% Prepare the features",
-        'ID_COLUMNS = [c for c in X.columns if str(c).lower() == "id"]',
-        "X = X.drop(columns=ID_COLUMNS)",
-        'TASK = ("classification" if y.dtype.kind in "Obc" or str(y.dtype) == "category"',
-        '        or (y.dtype.kind in "iu" and y.nunique() <= 20) else "regression")',
-        'numeric = X.select_dtypes(include="number").columns.tolist()',
-        "categorical = [c for c in X.columns if c not in numeric]",
-        "X[categorical] = X[categorical].astype(str)",
-        "preprocess = ColumnTransformer([",
-        f'    ("num", Pipeline([{", ".join(num_steps)}]), numeric),',
-        '    ("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),',
-        '                      ("onehot", OneHotEncoder(handle_unknown="ignore", '
-        "max_categories=30))]), categorical),",
-        "], sparse_threshold=0)",
-        'print(f"task: {TASK}, {len(X)} rows, {len(numeric)} numeric and '
-        '{len(categorical)} categorical features")',
-        "",
-        "# %% Define the model",
-        'if TASK == "classification":',
-        f"    estimator = {clf}",
-        f"    SCORING, METRIC, LOWER = {clf_scoring!r}, {clf_name!r}, {clf_lower}",
-        '    if SCORING == "roc_auc" and y.nunique() > 2:',
-        '        SCORING = "roc_auc_ovr"',
-        "else:",
-        f"    estimator = {reg}",
-        f"    SCORING, METRIC, LOWER = {reg_scoring!r}, {reg_name!r}, {reg_lower}",
-    ]
-    if spec.log_target:
-        lines += [
-            "    if y.min() >= 0:  # skewed non-negative target: fit on log1p, predict back",
-            "        estimator = TransformedTargetRegressor(estimator, func=np.log1p, "
-            "inverse_func=np.expm1)",
-        ]
-    lines += [
-        'model = Pipeline([("prep", preprocess), ("model", estimator)])',
-        "",
-        "# %% Validate",
-        f"folds = min({spec.folds}, int(y.value_counts().min())) "
-        f'if TASK == "classification" else {spec.folds}',
-        "folds = max(folds, 2)",
-        'cv = (StratifiedKFold(folds, shuffle=True, random_state=SEED) if TASK == "classification"',
-        "      else KFold(folds, shuffle=True, random_state=SEED))",
-        "scores = cross_val_score(model, X, y, cv=cv, scoring=SCORING)",
-        'scores = -scores if SCORING.startswith("neg_") else scores',
-        'print("fold scores:", np.round(scores, 4).tolist())',
-        'direction = "lower" if LOWER else "higher"',
-        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
-        "",
-        "# %% Fit on all the data and write the submission",
-        "model.fit(X, y)",
-        "",
-        "",
-        "def features(frame):",
-        '    """The model\'s input from a frame with the training columns (the target optional)."""',
-        "    out = frame.drop(columns=[c for c in ID_COLUMNS + [TARGET] if c in frame.columns])",
-        "    out[categorical] = out[categorical].astype(str)",
-        "    return out",
-        "",
-        "",
-        "def predict(frame):",
-        "    return model.predict(features(frame))",
-        "",
-        "",
-        "def predict_proba(frame):",
-        "    return model.predict_proba(features(frame))",
-        "",
-        "",
-        "if test_df is not None:",
-        "    ids = test_df[ID_COLUMNS[0]] if ID_COLUMNS else pd.RangeIndex(len(test_df))",
-        '    id_name = ID_COLUMNS[0] if ID_COLUMNS else "id"',
-        "    submission = pd.DataFrame({id_name: np.asarray(ids), TARGET: predict(test_df)})",
-        '    submission.to_csv("submission.csv", index=False)',
-        '    print(f"wrote submission.csv with {len(submission)} rows")',
-    ]
-    return "\n".join(lines) + "\n"
+def member_specs(spec: Spec) -> list[Spec]:
+    """The models a script fits: the members of an ensemble, else the spec itself."""
+    return [Spec(**m) for m in spec.members] if spec.family == ENSEMBLE else [spec]

@@ -102,6 +102,7 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         self._mode_used: str | None = None  # what the runner chose for `mode` in this kernel
         self._seqs: dict[str, int] = {}  # node_id -> seq of nodes in flight
         self._cancel_wanted: set[str] = set()
+        self._launching: set[str] = set()  # launch sent, seq not known yet
 
     # ------------------------------------------------------------------ connection
     async def start(self) -> None:
@@ -277,7 +278,11 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
                 "detail": "cancelled before it started",
                 "output": "",
             }
-        answer = await self._call("launch", spec=spec, forget=forget)
+        self._launching.add(node_id)
+        try:
+            answer = await self._call("launch", spec=spec, forget=forget)
+        finally:
+            self._launching.discard(node_id)
         seq = int(answer["seq"])
         self._mode_used = answer.get("mode", self._mode_used)
         if answer["instance"] != self._instance:
@@ -308,7 +313,7 @@ class KernelExecutor(KernelIntrospection, HoldoutClient):
         seqs = [self._seqs[n] for n in wanted if n in self._seqs]
         if seqs and self._instance is not None:
             await self._call("cancel", timeout=10.0, seqs=seqs)
-        return [n for n in wanted if n in self._seqs]
+        return [n for n in wanted if n in self._seqs or n in self._launching]
 
     def _spec(self, request: ExecRequest) -> dict[str, Any]:
         spec = self._base_spec(request)

@@ -58,6 +58,7 @@ class OptimizeArgs:
     policy: str | None = None
     model: str | None = None
     holdout: float | None = None
+    random_seed: int | None = None
 
     def request(self) -> dict[str, Any]:
         """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
@@ -77,6 +78,7 @@ class OptimizeArgs:
             "policy",
             "model",
             "holdout",
+            "random_seed",
         ):
             value = getattr(self, name)
             if value not in (None, "", []):
@@ -151,6 +153,7 @@ def _optimize_parser() -> _Parser:
         "--workers",
         "--policy",
         "--model",
+        "--random-seed",
     ):
         parser.add_argument(name, default=None)
     parser.add_argument("--holdout", default=None)
@@ -260,7 +263,19 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
             raise UsageError(
                 "--holdout needs --target and --data (a DataFrame with it) or --data-dir"
             )
+    if ns.random_seed is not None:
+        args.random_seed = _seed(ns.random_seed)
     return args
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise UsageError(f"--random-seed: {text!r} is not a whole number") from None
+    if value < 0:
+        raise UsageError(f"--random-seed: must be 0 or more, got {value}")
+    return value
 
 
 # ---- checks against the kernel's namespace and environment ------------------------------------

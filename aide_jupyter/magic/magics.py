@@ -58,7 +58,8 @@ Options of optimize:
   --node-timeout 5m       limit of one node (default 10m)
   --parallel K            nodes run at once (default 1)
   --workers N             N extra kernels of this kernel's kernelspec share the nodes (server)
-  --policy NAME           greedy (AIDE's, default) or mcts
+  --policy NAME           greedy (AIDE's, default), mcts or evolve
+  --random-seed N         seed of the policy and the builtin coder: same seed, same tree
   --model NAME            builtin (offline baseline, no key) or an LLM model name for the
                           OpenAI-compatible endpoint (needs OPENAI_API_KEY / OPENAI_BASE_URL)
   --eval TEXT             how solutions are evaluated, if not in the goal
@@ -243,6 +244,7 @@ class AideMagics(Magics):
             "policy": args.policy,
             "lower_is_better": args.lower_is_better,
             "model": model,
+            "random_seed": args.random_seed,
         }
         try:
             config = SearchConfig.from_dict({k: v for k, v in settings.items() if v is not None})

@@ -10,7 +10,11 @@ import math
 from dataclasses import asdict, dataclass, fields
 from typing import Any
 
-POLICIES: tuple[str, ...] = ("greedy", "mcts")
+POLICIES: tuple[str, ...] = ("greedy", "mcts", "evolve")
+
+
+# Settings older journals may hold that no longer exist; ignored on load.
+_RETIRED = frozenset({"memory_max_chars"})
 
 
 class ConfigError(ValueError):
@@ -37,7 +41,9 @@ class SearchConfig:
     num_drafts: int = 5
     debug_prob: float = 0.5
     max_debug_depth: int = 3
-    seed: int | None = None
+    # The only source of randomness for the policy and the builtin coder (None: drawn once and
+    # recorded). Not `seed`: on the REST API that name is the user's starting code.
+    random_seed: int | None = None
     parallel: int = 1
     # extra kernels of the same kernelspec the server starts for this search (scale-out)
     workers: int = 0
@@ -45,8 +51,8 @@ class SearchConfig:
     feedback_model: str | None = None
     memory_limit_mb: int | None = None
     # Caps on what goes into a prompt, so prompt size does not grow with the journal.
-    memory_max_items: int = 12
-    memory_max_chars: int = 4000
+    memory_max_items: int = 30
+    memory_max_tokens: int = 1500
     output_max_chars: int = 6000
     overview_max_chars: int = 8000
     # Unparseable coder replies are retried this many times before the node fails.
@@ -54,6 +60,13 @@ class SearchConfig:
     # MCTS policy: exploration constant and children per node before it is fully expanded.
     uct_c: float = 1.0
     mcts_max_children: int = 3
+    # Ensembles (every policy): once this many good nodes exist, combine the top `ensemble_size`
+    # (0: never); the next ensemble waits for as many new good nodes.
+    ensemble_min_good: int = 3
+    ensemble_size: int = 3
+    # Evolve policy: the population (best good nodes) and the share of crossovers.
+    population_size: int = 6
+    crossover_prob: float = 0.3
 
     def __post_init__(self) -> None:
         self.validate()
@@ -73,7 +86,7 @@ class SearchConfig:
         _int(self, "num_drafts", 1, 1000)
         _num(self, "debug_prob", 0.0, 1.0)
         _int(self, "max_debug_depth", 0, 100)
-        _int(self, "seed", None, None, optional=True)
+        _int(self, "random_seed", 0, 2**63 - 1, optional=True)
         _int(self, "parallel", 1, 64)
         _int(self, "workers", 0, 64)
         if not isinstance(self.model, str) or not self.model.strip():
@@ -84,12 +97,16 @@ class SearchConfig:
             raise ConfigError("feedback_model", "must be a non-empty model name or null")
         _int(self, "memory_limit_mb", 1, None, optional=True)
         _int(self, "memory_max_items", 0, 1000)
-        _int(self, "memory_max_chars", 0, 1_000_000)
+        _int(self, "memory_max_tokens", 0, 1_000_000)
         _int(self, "output_max_chars", 200, 1_000_000)
         _int(self, "overview_max_chars", 0, 1_000_000)
         _int(self, "reply_retries", 0, 10)
         _num(self, "uct_c", 0.0, 100.0)
         _int(self, "mcts_max_children", 1, 100)
+        _int(self, "ensemble_min_good", 0, 1000)
+        _int(self, "ensemble_size", 2, 20)
+        _int(self, "population_size", 2, 1000)
+        _num(self, "crossover_prob", 0.0, 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -100,7 +117,10 @@ class SearchConfig:
         if not isinstance(data, dict):
             raise ConfigError("config", "must be an object")
         known = {f.name for f in fields(cls)}
+        if "seed" in data and "random_seed" not in data:  # journals written before the rename
+            data = {("random_seed" if k == "seed" else k): v for k, v in data.items()}
         unknown = sorted(set(data) - known)
+        unknown = [k for k in unknown if k not in _RETIRED]
         if unknown and strict:
             raise ConfigError(unknown[0], "unknown setting")
         values = {k: v for k, v in data.items() if k in known}
@@ -111,6 +131,7 @@ class SearchConfig:
             "target_metric",
             "debug_prob",
             "uct_c",
+            "crossover_prob",
         ):
             if isinstance(values.get(name), int) and not isinstance(values[name], bool):
                 values[name] = float(values[name])

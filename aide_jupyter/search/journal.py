@@ -13,14 +13,14 @@ from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
 
-Stage = Literal["draft", "debug", "improve", "fork"]
+Stage = Literal["draft", "debug", "improve", "fork", "seed", "ensemble", "crossover"]
 NodeStatus = Literal["queued", "running", "done", "failed"]
 MetricSource = Literal["reported", "parsed", "harness"]
 ExitCause = Literal[
     "ok", "exception", "timeout", "signal", "exit", "memory", "cancelled", "lost", "error"
 ]
 
-STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork")
+STAGES: tuple[str, ...] = ("draft", "debug", "improve", "fork", "seed", "ensemble", "crossover")
 NODE_STATUSES: tuple[str, ...] = ("queued", "running", "done", "failed")
 
 _CELL_MARK = re.compile(r"^# ?%%.*$", re.MULTILINE)
@@ -68,6 +68,8 @@ class Node:
     analysis: str = ""
     error: str | None = None
     instruction: str | None = None
+    # ensemble / crossover: the other nodes combined with the parent (parent_id is the first)
+    merged_ids: list[str] = field(default_factory=list)
     tokens_in: int = 0
     tokens_out: int = 0
     cost_usd: float | None = 0.0  # None: unknown (a model without a price answered)

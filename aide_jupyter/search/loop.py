@@ -61,13 +61,12 @@ class SearchLoop(NodeSteps):
         self.data_overview = data_overview
         self.packages = list(packages or [])
         self.listeners: list[Listener] = list(listeners or [])
-        if config.seed is None:  # record the seed so the search can be replayed
-            config.seed = random.SystemRandom().randrange(2**31)
+        if config.random_seed is None:  # record the seed so the search can be replayed
+            config.random_seed = random.SystemRandom().randrange(2**31)
         info.config = config.to_dict()
         if journal.lower_is_better is None:
             journal.lower_is_better = config.lower_is_better
         self.policy = make_policy(config)
-        self.rng = random.Random(f"{config.seed}:{len(journal)}")
         self._next_step = journal.next_step()
         self._queue: deque[str] = deque(n.id for n in journal if n.status == "queued")
         self._phase: dict[str, str] = {}
@@ -182,7 +181,7 @@ class SearchLoop(NodeSteps):
         done = await holdout_mod.prepare(
             self.executor,
             self.info,
-            seed=int(self.config.seed or 0),
+            seed=int(self.config.random_seed or 0),
             copy_dir=str(self.run_dir / "holdout_data"),
         )
         self.journal.lower_is_better = holdout_mod.METRICS[done["metric"]]
@@ -293,15 +292,19 @@ class SearchLoop(NodeSteps):
         if self._forks_only or len(self.journal) >= self.config.steps:
             return None
         busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
-        action = self.policy.select(self.journal, self.rng)
-        for _ in range(_BUSY_RETRIES):
+        for attempt in range(_BUSY_RETRIES):
+            # One generator per step (and retry), derived from the seed alone: the choice at step
+            # N is the same whether the search ran straight through or was resumed.
+            rng = random.Random(f"{self.config.random_seed}:policy:{self._next_step}:{attempt}")
+            action = self.policy.select(self.journal, rng)
             if action.parent_id not in busy:
-                return self._new_node(action.stage, action.parent_id)
+                return self._new_node(
+                    action.stage, action.parent_id, merged_ids=list(action.others)
+                )
             if action.stage == "improve":  # the best is being improved: improve the next best
                 other = self._best_idle(busy)
                 if other is not None:
                     return self._new_node("improve", other.id)
-            action = self.policy.select(self.journal, self.rng)
         # never expand a node twice at once (parallel > 1): a fresh draft takes the slot
         return self._new_node("draft", None)
 
@@ -372,6 +375,7 @@ class SearchLoop(NodeSteps):
         instruction: str | None = None,
         code: str = "",
         plan: str = "",
+        merged_ids: list[str] | None = None,
     ) -> Node:
         node_id = uuid.uuid4().hex[:8]
         while node_id in self.journal:
@@ -384,6 +388,7 @@ class SearchLoop(NodeSteps):
             plan=plan,
             code=code,
             instruction=instruction,
+            merged_ids=list(merged_ids or []),
         )
         self._next_step += 1
         self.journal.add(node)

@@ -13,7 +13,7 @@ import math
 import random
 
 from .journal import Journal, Node
-from .policy import Action, is_debuggable
+from .policy import Action, ensemble_action, is_debuggable
 
 
 class MCTSPolicy:
@@ -24,17 +24,28 @@ class MCTSPolicy:
     """
 
     def __init__(
-        self, num_drafts: int = 5, max_debug_depth: int = 3, c: float = 1.0, max_children: int = 3
+        self,
+        num_drafts: int = 5,
+        max_debug_depth: int = 3,
+        c: float = 1.0,
+        max_children: int = 3,
+        ensemble_min_good: int = 0,
+        ensemble_size: int = 3,
     ) -> None:
         self.num_drafts = num_drafts
         self.max_debug_depth = max_debug_depth
         self.c = c
         self.max_children = max_children
+        self.ensemble_min_good = ensemble_min_good
+        self.ensemble_size = ensemble_size
 
     def select(self, journal: Journal, rng: random.Random) -> Action:
         drafts = journal.draft_nodes
         if len(drafts) < self.num_drafts:
             return Action("draft")
+        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
+        if ensemble is not None:
+            return ensemble
         rewards = self._rewards(journal)
         visits: dict[str, int] = {}
         value: dict[str, float] = {}

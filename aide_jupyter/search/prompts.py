@@ -1,9 +1,8 @@
 """Prompts for draft, improve, debug and review, assembled from named sections.
 
 Named sections make prompts testable (which parts are present, how big) and let non-LLM coders
-read the same request. Memory is scoped to the neighbourhood of the node being expanded
-(its ancestors and siblings, plus earlier attempts from it) and capped, so a prompt's size does
-not grow with the journal.
+read the same request. Memory follows AIDE: a summary of every good node of the journal (plan,
+metric, finding), capped in tokens, so a prompt's size does not grow with the journal.
 """
 
 from __future__ import annotations
@@ -18,9 +17,10 @@ SECTION_TITLES: dict[str, str] = {
     "introduction": "Introduction",
     "task": "Task goal and evaluation",
     "user_instruction": "Instruction from the user",
-    "memory": "Memory: earlier attempts near this one",
+    "memory": "Memory: what earlier solutions tried and scored",
     "data_overview": "Data overview",
     "previous_solution": "Previous solution",
+    "solutions_to_combine": "Solutions to combine",
     "execution_output": "Execution output",
     "previous_reply_problem": "Problem with your previous reply",
     "installed_packages": "Installed packages",
@@ -37,10 +37,21 @@ _INTRO = {
     "below with one focused, concrete change, and return the whole new script.",
     "debug": "You are an expert machine learning engineer. The previous solution below failed. "
     "Find the bug and return the whole fixed script.",
+    "ensemble": "You are an expert machine learning engineer. Below are the best solutions the "
+    "search has found. Write one script that trains each of their models (each with its own "
+    "preprocessing) and combines them into an ensemble: average their predictions (class "
+    "probabilities for a classification), weight them, or stack them with a simple "
+    "meta-model, whichever suits the task and the time limit. Validate the ensemble exactly as "
+    "the solutions were validated, so its metric is comparable.",
+    "crossover": "You are an expert machine learning engineer. Below are two good solutions "
+    "from different lines of the search. Write one new script that merges their ideas: keep "
+    "the stronger solution's backbone and bring in the other's most useful choices (features, "
+    "preprocessing, model settings). Return the whole new script, validated the same way.",
     "review": "You are reviewing one run of a machine learning script: decide whether it ran "
     "correctly and report its validation metric exactly as printed.",
 }
 
+CODE_STAGES: tuple[str, ...] = ("draft", "improve", "debug", "ensemble", "crossover")
 CODE_FORMAT = (
     "Reply with a short plan in plain prose (3 to 6 sentences), then exactly one fenced "
     "```python code block holding the whole script. No other code blocks.\n"
@@ -100,6 +111,7 @@ class Prompt:
     draft_index: int = 0  # for drafts: how many drafts came before this one
     tried_codes: list[str] = field(default_factory=list)  # earlier children of `parent`
     step: int = 0
+    others: list[Node] = field(default_factory=list)  # ensemble/crossover: nodes besides parent
 
     @property
     def system(self) -> str:
@@ -144,60 +156,100 @@ def _task_text(ctx: TaskContext) -> str:
     return "\n".join(lines)
 
 
-def _memory_line(node: Node, relation: str) -> str:
-    if node.is_good:
-        outcome = f"metric {node.metric:.6g}"
-        if node.metric_source == "harness" and node.reported_metric is not None:
-            outcome = f"holdout metric {node.metric:.6g}, own report {node.reported_metric:.6g}"
-    elif not node.is_finished:
-        outcome = "still running"
-    else:
-        what = node.exc_type or node.exit_cause or ("no code" if not node.code else "bug")
-        outcome = f"FAILED ({what})"
-    text = (node.analysis or node.error or node.plan or "").strip().replace("\n", " ")
-    plan = node.plan.strip().replace("\n", " ")[:200]
-    detail = f"plan: {plan}" + (f" | result: {text[:300]}" if text and text != node.plan else "")
-    return f"- [{relation}, step {node.step}, {node.stage}, {outcome}] {detail}"
+CHARS_PER_TOKEN = 4  # the memory's token cap is estimated from its length, whatever the model
 
 
-def memory_section(journal: Journal, anchor: Node | None, *, max_items: int, max_chars: int) -> str:
-    """Earlier attempts near `anchor` (None: the drafts), nearest first, capped in items and size.
+def estimate_tokens(text: str) -> int:
+    """A model-independent token estimate (about 4 characters a token for English and code)."""
+    return -(-len(text) // CHARS_PER_TOKEN)
 
-    Scope: the anchor's ancestors (parent first), earlier children of the anchor (attempts from
-    the same starting point), then the anchor's siblings. Walks stop as soon as the cap is met,
-    so the cost does not grow with the journal.
+
+def _head(text: str, limit: int) -> str:
+    """The first sentence (or `limit` characters) of a plan or analysis, on one line."""
+    flat = " ".join((text or "").split())
+    cut = flat.find(". ")
+    first = flat[: cut + 1] if 0 < cut < limit else flat[:limit]
+    return first + ("..." if len(first) < len(flat) and not first.endswith(".") else "")
+
+
+def _good_line(journal: Journal, node: Node) -> str:
+    parent = journal.parent(node)
+    origin = node.stage if parent is None else f"{node.stage} of step {parent.step}"
+    change = _head(node.plan, 240)
+    result = _head(node.analysis, 160)
+    metric = f"metric {node.metric:.6g}"
+    if node.metric_source == "harness" and node.reported_metric is not None:
+        metric = f"holdout metric {node.metric:.6g} (own report {node.reported_metric:.6g})"
+    line = f"- step {node.step} ({origin}), {metric}: {change}"
+    return line + (f" Result: {result}" if result and result != change else "")
+
+
+def _failed_line(node: Node) -> str:
+    what = node.exc_type or node.exit_cause or ("no code" if not node.code else "bug")
+    return f"- step {node.step} ({node.stage}), FAILED ({what}): {_head(node.plan, 240)}"
+
+
+def memory_section(
+    journal: Journal, anchor: Node | None, *, stage: str, max_items: int, max_tokens: int
+) -> str:
+    """What the search has learnt so far, as AIDE's memory: every good node of the whole journal
+    (its plan, i.e. the key change, its metric and the review's finding), capped in tokens.
+
+    Under the cap the best nodes are kept; they are listed in step order, so the text only grows
+    at its end while the set is unchanged. A debug prompt instead gets the failed attempts of its
+    own debug chain (AIDE's debug prompt has no memory; these are the fixes that did not work).
     """
-    if max_items <= 0 or max_chars <= 0:
+    if max_items <= 0 or max_tokens <= 0:
         return ""
-    picked: list[str] = []
-    budget = max_chars
-
-    def add(node: Node, relation: str) -> bool:
-        nonlocal budget
-        line = _memory_line(node, relation)
-        if len(line) > budget or len(picked) >= max_items:
-            return False
-        picked.append(line)
-        budget -= len(line) + 1
-        return True
-
-    if anchor is None:
-        for node in reversed(journal.draft_nodes[-max_items:]):
-            if not add(node, "earlier draft"):
+    if stage == "debug":
+        chain: list[Node] = []
+        current = anchor
+        while current is not None:  # the anchor, its debug ancestors and the node they fix
+            chain.append(current)
+            if current.stage != "debug":
                 break
-        return "\n".join(picked)
-    current: Node | None = journal.parent(anchor)
-    while current is not None and len(picked) < max_items // 2:
-        if not add(current, "ancestor"):
+            current = journal.parent(current)
+        candidates = [_failed_line(n) for n in reversed(chain[1:])]  # the anchor is in the prompt
+        return _capped(candidates, max_items, max_tokens)
+    lower = bool(journal.lower_is_better)
+    good = [n for n in journal.nodes if n.is_good and n.metric is not None]
+    ranked = sorted(good, key=lambda n: (n.metric if lower else -n.metric, n.step))  # type: ignore[operator]
+    kept: list[Node] = []
+    budget = max_tokens
+    for node in ranked:
+        if len(kept) >= max_items:
             break
-        current = journal.parent(current)
-    for node in reversed(journal.children(anchor.id)[-max_items:]):
-        if not add(node, "earlier attempt from the same solution"):
+        cost = estimate_tokens(_good_line(journal, node)) + 1
+        if cost > budget:
+            continue
+        kept.append(node)
+        budget -= cost
+    kept.sort(key=lambda n: n.step)
+    lines = [_good_line(journal, n) for n in kept]
+    failed = sum(1 for n in journal.nodes if n.is_finished and not n.is_good)
+    left = len(good) - len(kept)
+    note = (
+        f"({left} more working solutions not listed; {failed} attempts failed.)"
+        if left
+        else f"({failed} attempts failed.)"
+        if failed
+        else ""
+    )
+    if note and estimate_tokens(note) < budget:
+        lines.append(note)
+    return "\n".join(lines)
+
+
+def _capped(lines: list[str], max_items: int, max_tokens: int) -> str:
+    out: list[str] = []
+    budget = max_tokens
+    for line in lines[-max_items:]:
+        cost = estimate_tokens(line) + 1
+        if cost > budget:
             break
-    for node in reversed(journal.siblings(anchor)[-max_items:]):
-        if not add(node, "sibling"):
-            break
-    return "\n".join(picked)
+        out.append(line)
+        budget -= cost
+    return "\n".join(out)
 
 
 def _output_text(node: Node, max_chars: int) -> str:
@@ -213,6 +265,20 @@ def _output_text(node: Node, max_chars: int) -> str:
     elif node.metric_flag:
         text += f"\n[holdout check: {node.metric_flag}]"
     return truncate_middle(text.strip(), max_chars)
+
+
+def _combine_text(nodes: list[Node], max_chars: int) -> str:
+    """Each solution's metric, plan and code; the outputs' tails share `max_chars`."""
+    share = max(200, max_chars // max(1, len(nodes)))
+    parts = []
+    for i, n in enumerate(nodes, 1):
+        metric = "-" if n.metric is None else f"{n.metric:.6g}"
+        parts.append(
+            f"## Solution {i} (step {n.step}, metric {metric})\n\n{_head(n.plan, 400)}\n\n"
+            f"```python\n{n.code.rstrip()}\n```\n\nEnd of its output:\n"
+            f"{truncate_middle(_output_text(n, share * 4), share)}"
+        )
+    return "\n\n".join(parts)
 
 
 def _time_text(time_left_s: float | None, node_timeout_s: float) -> str:
@@ -234,18 +300,29 @@ def build_code_prompt(
     instruction: str | None = None,
     step: int = 0,
     node: Node | None = None,
+    others: list[Node] | None = None,
 ) -> Prompt:
-    """A draft, improve or debug prompt. `config` is a SearchConfig (its caps and timeouts)."""
-    coder_stage = stage if stage in ("draft", "improve", "debug") else "improve"
+    """A draft, improve, debug, ensemble or crossover prompt (a fork is an improve).
+
+    `config` is a SearchConfig (its caps and timeouts); `others` are the nodes an ensemble or a
+    crossover combines with `parent`."""
+    others = list(others or [])
+    coder_stage = stage if stage in CODE_STAGES else "improve"
     anchor = parent
     sections: dict[str, str] = {"introduction": _INTRO[coder_stage], "task": _task_text(context)}
     if instruction:
         sections["user_instruction"] = instruction.strip()
     sections["memory"] = memory_section(
-        journal, anchor, max_items=config.memory_max_items, max_chars=config.memory_max_chars
+        journal,
+        anchor,
+        stage=coder_stage,
+        max_items=config.memory_max_items,
+        max_tokens=config.memory_max_tokens,
     )
     sections["data_overview"] = truncate_middle(data_overview, config.overview_max_chars)
-    if parent is not None and coder_stage != "draft":
+    if coder_stage in ("ensemble", "crossover") and parent is not None:
+        sections["solutions_to_combine"] = _combine_text([parent, *others], config.output_max_chars)
+    elif parent is not None and coder_stage != "draft":
         sections["previous_solution"] = f"```python\n{parent.code.rstrip()}\n```"
         sections["execution_output"] = _output_text(parent, config.output_max_chars)
     sections["installed_packages"] = ", ".join(context.packages)
@@ -273,6 +350,7 @@ def build_code_prompt(
         draft_index=index,
         step=step,
         tried_codes=tried,
+        others=others,
     )
 
 

@@ -60,7 +60,7 @@ class NodeSteps:
             data_dir=(self.info.holdout or {}).get("data_dir") or self.info.data_dir,
             target=self.info.target,
             lower_is_better=self.journal.lower_is_better,
-            seed=int(self.config.seed or 0),
+            seed=int(self.config.random_seed or 0),
             packages=self.packages,
             node_timeout_s=self._node_timeout(),
             holdout=self.info.holdout,
@@ -182,10 +182,11 @@ class NodeSteps:
             instruction=node.instruction,
             step=node.step,
             node=node,
+            others=[self.journal.get(i) for i in node.merged_ids],
         )
-        ask = {"draft": self.coder.draft, "improve": self.coder.improve, "debug": self.coder.debug}[
-            prompt.stage
-        ]
+        # ensemble / crossover go to the coder's method of that name if it has one, else to
+        # improve: the prompt's introduction and sections say what to do
+        ask = getattr(self.coder, prompt.stage, None) or self.coder.improve
         problem = ""
         for _ in range(self.config.reply_retries + 1):
             if problem:

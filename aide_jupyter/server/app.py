@@ -20,7 +20,17 @@ from .manager import SearchManager
 from .routes import HANDLERS
 from .workers import WorkerKernels
 
-POLICY_PARAMS = ("num_drafts", "debug_prob", "max_debug_depth", "uct_c", "mcts_max_children")
+POLICY_PARAMS = (
+    "num_drafts",
+    "debug_prob",
+    "max_debug_depth",
+    "uct_c",
+    "mcts_max_children",
+    "ensemble_min_good",
+    "ensemble_size",
+    "population_size",
+    "crossover_prob",
+)
 
 
 class AideExtension(ExtensionApp):
@@ -72,13 +82,14 @@ class AideExtension(ExtensionApp):
         help="LLM model names clients may ask for ('builtin' is always allowed). Empty: any.",
     )
     llm_enabled = Bool(True, config=True, help="Allow LLM coders (False: builtin only).")
-    policy = Unicode("greedy", config=True, help="Search policy: greedy (AIDE's) or mcts.")
+    policy = Unicode("greedy", config=True, help="Search policy: greedy (AIDE's), mcts or evolve.")
     policy_params = Dict(
         {},
         config=True,
         help=(
             "Policy parameters: num_drafts, debug_prob, max_debug_depth (greedy), uct_c, "
-            "mcts_max_children (mcts)."
+            "mcts_max_children (mcts), population_size, crossover_prob (evolve), "
+            "ensemble_min_good, ensemble_size (every policy)."
         ),
     )
     runs_dir_name = Unicode(

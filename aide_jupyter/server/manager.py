@@ -125,6 +125,7 @@ class SearchManager:
                 "workers",
                 "policy",
                 "model",
+                "random_seed",
             )
             if getattr(req, k) is not None
         }

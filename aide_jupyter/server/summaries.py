@@ -89,6 +89,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "model": config.model,
         "endpoint": rec.endpoint,
         "policy": config.policy,
+        "random_seed": config.random_seed,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
         "counts": counts(journal),

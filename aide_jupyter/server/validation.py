@@ -41,6 +41,7 @@ CREATE_FIELDS = (
     "policy",
     "model",
     "holdout",
+    "random_seed",
 )
 MAX_HOLDOUT = 0.5
 
@@ -67,6 +68,7 @@ class CreateRequest:
     policy: str | None = None
     model: str | None = None
     holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
+    random_seed: int | None = None
 
 
 def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -202,6 +204,7 @@ def parse_create(
             raise BadRequest("model", problem)
     req.model = model
     req.holdout = parse_holdout(data, req)
+    req.random_seed = _int(data, "random_seed", 0, 2**63 - 1)
     return req
 
 

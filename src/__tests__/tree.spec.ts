@@ -150,6 +150,14 @@ describe('SearchTree', () => {
     ).toBe('error');
   });
 
+  it('mergeNode: finished stays finished, running may go back to queued', () => {
+    const node = (status: any) =>
+      ({ id: 'a', step: 0, stage: 'draft', status }) as any;
+    expect(mergeNode(node('done'), node('running')).status).toBe('done');
+    expect(mergeNode(node('failed'), node('queued')).status).toBe('failed');
+    expect(mergeNode(node('running'), node('queued')).status).toBe('queued');
+  });
+
   it('mergeNode keeps fields not in the newer report', () => {
     const merged = mergeNode(
       node('a', 0, null, { plan_head: 'plan' }),

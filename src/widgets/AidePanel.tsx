@@ -7,7 +7,7 @@ import {
 } from '@jupyterlab/translation';
 import { CommandToolbarButton, SidePanel } from '@jupyterlab/ui-components';
 import { CommandRegistry } from '@lumino/commands';
-import { SplitPanel } from '@lumino/widgets';
+import { AccordionPanel, SplitPanel } from '@lumino/widgets';
 import * as React from 'react';
 
 import { CommandIDs } from '../commands';
@@ -102,6 +102,8 @@ function SearchesSection(props: {
 
 /** How the sidebar's height is shared at first (the accordion distributes it by these). */
 export const SECTION_STRETCH = { searches: 2, tree: 8, detail: 4 };
+/** While the New search form is open, the Searches section holds it: most of the height. */
+export const FORM_SIZES = [7, 2, 1];
 
 /** The AIDE side panel: searches, the selected search's chart and tree, and the node's detail. */
 export class AidePanel extends SidePanel {
@@ -185,6 +187,17 @@ export class AidePanel extends SidePanel {
     SplitPanel.setStretch(searches, SECTION_STRETCH.searches);
     SplitPanel.setStretch(tree, SECTION_STRETCH.tree);
     SplitPanel.setStretch(detail, SECTION_STRETCH.detail);
+
+    // The form opens roomy (not squeezed into the Searches section's share), and the sections get
+    // their shares back when it closes.
+    model.formChanged.connect((_, open) => {
+      const accordion = this.content as AccordionPanel;
+      if (open) {
+        accordion.expand(0);
+      }
+      const { searches, tree, detail } = SECTION_STRETCH;
+      accordion.setRelativeSizes(open ? FORM_SIZES : [searches, tree, detail]);
+    });
 
     // Buttons follow the selection (enabled states of the commands).
     const changed = () => commands.notifyCommandChanged();

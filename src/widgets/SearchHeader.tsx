@@ -6,7 +6,12 @@ import { CommandIDs } from '../commands';
 import { AideModel, pausedByKernel } from '../model';
 import { formatMetric, formatSeconds, useSignals } from './hooks';
 
-/** The selected search: goal, status, counts, and its Stop / Pause / Resume buttons. */
+/** `builtin` or `openai`; older servers only send the model. */
+function coderOf(search: { coder?: string; model?: string | null }): string {
+  return search.coder ?? (search.model === 'builtin' ? 'builtin' : 'openai');
+}
+
+/** The selected search: goal, status, counts, coder, and its Stop / Pause / Resume buttons. */
 export function SearchHeader(props: {
   model: AideModel;
   commands: CommandRegistry;
@@ -72,11 +77,26 @@ export function SearchHeader(props: {
           {trans.__('%1 good · %2 buggy', counts.good ?? 0, counts.buggy ?? 0)}
         </span>
         <span className="jp-aide-muted">{formatSeconds(search.elapsed_s)}</span>
-        {search.model ? (
-          <span className="jp-aide-muted">{search.model}</span>
-        ) : null}
       </div>
-      {pausedByKernel(search) ? (
+      <div
+        className="jp-aide-search-coder jp-aide-muted"
+        data-coder={coderOf(search)}
+      >
+        {coderOf(search) === 'builtin'
+          ? trans.__('coder: builtin (offline baseline, no LLM)')
+          : search.endpoint
+            ? trans.__(
+                'coder: LLM %1 at %2',
+                search.model ?? '?',
+                search.endpoint
+              )
+            : trans.__('coder: LLM %1', search.model ?? '?')}
+      </div>
+      {search.status === 'paused' && search.pause_cause === 'llm' ? (
+        <div className="jp-aide-warning" data-state="paused-llm" role="status">
+          {trans.__('Paused: %1', search.stop_reason ?? '')}
+        </div>
+      ) : pausedByKernel(search) ? (
         <div
           className="jp-aide-warning"
           data-state="paused-kernel"

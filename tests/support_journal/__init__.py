@@ -178,7 +178,9 @@ def infos(draw: st.DrawFn) -> SearchInfo:
 # ---- headless Chromium ------------------------------------------------------------------------
 
 
-def chromium_render(page: Path, timeout: float = 60.0) -> tuple[str, list[str]]:
+def chromium_render(
+    page: Path, timeout: float = 60.0, window: tuple[int, int] = (1280, 800)
+) -> tuple[str, list[str]]:
     """DOM after scripts ran, and the console lines Chromium logged (errors, uncaught, CSP)."""
     assert CHROMIUM is not None
     with tempfile.TemporaryDirectory() as profile:
@@ -195,6 +197,7 @@ def chromium_render(page: Path, timeout: float = 60.0) -> tuple[str, list[str]]:
                 "--enable-logging=stderr",
                 "--v=0",
                 "--virtual-time-budget=2000",
+                f"--window-size={window[0]},{window[1]}",
                 "--dump-dom",
                 page.resolve().as_uri(),
             ],

@@ -1,0 +1,273 @@
+"""Render a builtin `Spec` as a whole scikit-learn script in `# %%` cells.
+
+Every model is built by its own `make_model_<i>()` (preprocessing + estimator), so an ensemble
+script is the same parts plus one combining step: the pipelines are composable. Big data is
+validated on one held-out split instead of k folds (cross-validating slow families on every row
+of 40,000 rows took minutes a node), and the model fitted there is kept as the final one.
+"""
+
+from __future__ import annotations
+
+from .builtin_templates import (
+    CLF_METRICS,
+    ENSEMBLE,
+    FAMILIES,
+    REG_METRICS,
+    SPEC_MARK,
+    DataSource,
+    Spec,
+    member_specs,
+)
+
+BIG_ROWS = 10_000  # above this: one 80/20 split, no k-fold and no refit
+
+
+def _estimators(spec: Spec) -> tuple[str, str]:
+    fam = FAMILIES[spec.family]
+    p = dict(spec.params)
+    if spec.family == "linear":
+        strength = float(p.get("strength", 1.0))
+        p = {"C": round(1.0 / strength, 6), "alpha": strength}
+    if spec.family == "random_forest":
+        mf = p.get("max_features", "sqrt")
+        p["max_features_reg"] = repr(1.0 if mf == "sqrt" else (0.5 if mf == "log2" else mf))
+    return fam["clf"].format(**p), fam["reg"].format(**p)
+
+
+def _load_block(src: DataSource) -> list[str]:
+    if src.kind == "dir":
+        return [
+            "from pathlib import Path",
+            "",
+            f"DATA_DIR = Path({src.data_dir!r})",
+            'train_file = DATA_DIR / "train.csv"',
+            "if not train_file.exists():",
+            '    train_file = sorted(DATA_DIR.glob("*.csv"))[0]',
+            "train_df = pd.read_csv(train_file)",
+            "TARGET = TARGET if TARGET is not None else train_df.columns[-1]",
+            'test_file = DATA_DIR / "test.csv"',
+            "test_df = pd.read_csv(test_file) if test_file.exists() else None",
+            "X = train_df.drop(columns=[TARGET])",
+            "y = train_df[TARGET]",
+        ]
+    if src.kind == "arrays":
+        x_name, y_name = src.names[0], src.names[1]
+        return [
+            f"# `{x_name}` and `{y_name}` are the notebook's objects (this node runs on a copy)",
+            f"X = {x_name}.copy() if isinstance({x_name}, pd.DataFrame) "
+            f"else pd.DataFrame(np.asarray({x_name}))",
+            "X.columns = [str(c) for c in X.columns]",
+            f"y = pd.Series(np.asarray({y_name}).ravel(), index=X.index)",
+            "test_df = None",
+        ]
+    if len(src.names) == 1:
+        name = src.names[0]
+        return [
+            f"# `{name}` is the notebook's DataFrame (this node runs on a copy of the namespace)",
+            f"X = {name}.drop(columns=[TARGET])",
+            f"y = {name}[TARGET]",
+            "test_df = None",
+        ]
+    return [
+        "# the notebook's frames: the one with the target trains, another one (if any) is test",
+        f"frames = [{', '.join(src.names)}]",
+        "train_df = next(f for f in frames if TARGET in getattr(f, 'columns', []))",
+        "test_df = next((f for f in frames if f is not train_df",
+        "                and hasattr(f, 'columns') and TARGET not in f.columns), None)",
+        "X = train_df.drop(columns=[TARGET])",
+        "y = train_df[TARGET]",
+    ]
+
+
+def _imports(spec: Spec, members: list[Spec]) -> list[str]:
+    lines = [
+        "import numpy as np",
+        "import pandas as pd",
+        "from sklearn.compose import ColumnTransformer, TransformedTargetRegressor",
+        "from sklearn.impute import SimpleImputer",
+        "from sklearn.model_selection import (KFold, ShuffleSplit, StratifiedKFold,",
+        "                                     StratifiedShuffleSplit, cross_validate)",
+        "from sklearn.pipeline import Pipeline",
+        "from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler",
+    ]
+    for member in members:
+        for line in FAMILIES[member.family]["imports"]:
+            if line not in lines:
+                lines.append(line)
+    if spec.family == ENSEMBLE:
+        lines += [
+            "from sklearn.ensemble import (StackingClassifier, StackingRegressor, "
+            "VotingClassifier,",
+            "                              VotingRegressor)",
+            "from sklearn.linear_model import LogisticRegression, RidgeCV",
+        ]
+    return lines
+
+
+def _features_block() -> list[str]:
+    return [
+        "",
+        "# %% Prepare the features",
+        'ID_COLUMNS = [c for c in X.columns if str(c).lower() == "id"]',
+        "X = X.drop(columns=ID_COLUMNS)",
+        'TASK = ("classification" if y.dtype.kind in "Obc" or str(y.dtype) == "category"',
+        '        or (y.dtype.kind in "iu" and y.nunique() <= 20) else "regression")',
+        'numeric = X.select_dtypes(include="number").columns.tolist()',
+        "categorical = [c for c in X.columns if c not in numeric]",
+        "X[categorical] = X[categorical].astype(str)",
+        'SKEW = float(y.skew()) if TASK == "regression" else 0.0',
+        'print(f"task: {TASK}, {len(X)} rows, {len(numeric)} numeric and '
+        '{len(categorical)} categorical features")',
+        'if TASK == "regression":',
+        '    print(f"target skew: {SKEW:.2f}, minimum {y.min():.6g}")',
+        "",
+        "",
+        "def make_prep(impute, scale, poly):",
+        '    """Numeric imputation (+ interactions, + scaling) and one-hot categoricals."""',
+        '    steps = [("impute", SimpleImputer(strategy=impute))]',
+        "    if poly:",
+        '        steps.append(("poly", PolynomialFeatures(degree=2, include_bias=False)))',
+        "    if scale:",
+        '        steps.append(("scale", StandardScaler()))',
+        '    onehot = OneHotEncoder(handle_unknown="ignore", max_categories=30)',
+        "    return ColumnTransformer([",
+        '        ("num", Pipeline(steps), numeric),',
+        '        ("cat", Pipeline([("impute", SimpleImputer(strategy="most_frequent")),',
+        '                          ("onehot", onehot)]), categorical),',
+        "    ], sparse_threshold=0)",
+        "",
+        "",
+        "def log_target(choice):",
+        '    """Fit a regression on log1p of the target: always ("log"), never ("none"), or',
+        '    ("auto") when the target is non-negative and right-skewed."""',
+        '    if TASK != "regression" or choice == "none" or y.min() < 0:',
+        "        return False",
+        '    return choice == "log" or SKEW > 1.0',
+    ]
+
+
+def _member_block(i: int, spec: Spec) -> list[str]:
+    clf, reg = _estimators(spec)
+    return [
+        "",
+        "",
+        f"def make_model_{i}():",
+        f'    """{spec.family.replace("_", " ")}: {_describe(spec)}."""',
+        '    if TASK == "classification":',
+        f"        estimator = {clf}",
+        "    else:",
+        f"        estimator = {reg}",
+        f"        if log_target({spec.target!r}):",
+        "            estimator = TransformedTargetRegressor(estimator, func=np.log1p, "
+        "inverse_func=np.expm1)",
+        f"    prep = make_prep({spec.impute!r}, scale={spec.scale}, poly={spec.poly})",
+        '    return Pipeline([("prep", prep), ("model", estimator)])',
+    ]
+
+
+def _describe(spec: Spec) -> str:
+    params = ", ".join(f"{k}={v!r}" for k, v in sorted(spec.params.items()))
+    steps = [f"impute {spec.impute}"] + ["scaled"] * spec.scale + ["poly"] * spec.poly
+    return f"{params or 'defaults'}; {', '.join(steps)}; target {spec.target}"
+
+
+def _combine_block(spec: Spec, count: int) -> list[str]:
+    members = ", ".join(f'("m{i}", make_model_{i}())' for i in range(count))
+    combine = spec.params.get("combine", "average")
+    lines = [
+        "",
+        f"members = [{members}]",
+        "# Stacking fits every member 3 more times: on big data, average instead.",
+        f'COMBINE = {combine!r} if len(X) <= {BIG_ROWS} else "average"',
+        'if TASK == "classification":',
+        '    if COMBINE == "stack":',
+        "        model = StackingClassifier(members, final_estimator=LogisticRegression("
+        "max_iter=2000), cv=3)",
+        "    else:  # average the members' class probabilities",
+        '        model = VotingClassifier(members, voting="soft")',
+        'elif COMBINE == "stack":',
+        "    model = StackingRegressor(members, final_estimator=RidgeCV(), cv=3)",
+        "else:  # average the members' predictions",
+        "    model = VotingRegressor(members)",
+        'print(f"ensemble of {len(members)} models, combined by {COMBINE}")',
+    ]
+    return lines
+
+
+def render(spec: Spec, src: DataSource, seed: int) -> str:
+    """The whole script for `spec` on `src`, in `# %%` cells."""
+    members = member_specs(spec)
+    lines = ["# %% Load the data", SPEC_MARK + spec.to_json(), *_imports(spec, members), ""]
+    lines.append(f"SEED = {seed}")
+    if src.target is not None or src.kind == "arrays":
+        lines.append(f"TARGET = {src.target or 'target'!r}")
+    elif src.kind == "frames":
+        lines.append(f"TARGET = {src.names[0]}.columns[-1]  # no target named: the last column")
+    else:
+        lines.append("TARGET = None  # no target named: the last column of the training file")
+    lines += _load_block(src)
+    lines += _features_block()
+    lines += ["", "# %% Define the model"]
+    for i, member in enumerate(members):
+        lines += _member_block(i, member)
+    if spec.family == ENSEMBLE:
+        lines += _combine_block(spec, len(members))
+    else:
+        lines += ["", "", "model = make_model_0()"]
+    clf_scoring, clf_name, clf_lower = CLF_METRICS[spec.clf_metric]
+    reg_scoring, reg_name, reg_lower = REG_METRICS[spec.reg_metric]
+    lines += [
+        'if TASK == "classification":',
+        f"    SCORING, METRIC, LOWER = {clf_scoring!r}, {clf_name!r}, {clf_lower}",
+        '    if SCORING == "roc_auc" and y.nunique() > 2:',
+        '        SCORING = "roc_auc_ovr"',
+        "else:",
+        f"    SCORING, METRIC, LOWER = {reg_scoring!r}, {reg_name!r}, {reg_lower}",
+        "",
+        "# %% Validate",
+        f"BIG = len(X) > {BIG_ROWS}  # big data: one held-out split, not k folds",
+        'if TASK == "classification":',
+        f"    folds = max(2, min({spec.folds}, int(y.value_counts().min())))",
+        "    cv = (StratifiedShuffleSplit(1, test_size=0.2, random_state=SEED) if BIG",
+        "          else StratifiedKFold(folds, shuffle=True, random_state=SEED))",
+        "else:",
+        f"    cv = (ShuffleSplit(1, test_size=0.2, random_state=SEED) if BIG "
+        f"else KFold({spec.folds}, shuffle=True, random_state=SEED))",
+        "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
+        'scores = result["test_score"]',
+        'scores = -scores if SCORING.startswith("neg_") else scores',
+        'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
+        '      "scores", np.round(scores, 4).tolist())',
+        'direction = "lower" if LOWER else "higher"',
+        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
+        "",
+        "# %% Fit on all the data and write the submission",
+        "if BIG:  # keep the model fitted on 80% of the rows: a refit would double the time",
+        '    model = result["estimator"][0]',
+        "else:",
+        "    model.fit(X, y)",
+        "",
+        "",
+        "def features(frame):",
+        '    """The model\'s input from a frame with the training columns (the target optional)."""',
+        "    out = frame.drop(columns=[c for c in ID_COLUMNS + [TARGET] if c in frame.columns])",
+        "    out[categorical] = out[categorical].astype(str)",
+        "    return out",
+        "",
+        "",
+        "def predict(frame):",
+        "    return model.predict(features(frame))",
+        "",
+        "",
+        "def predict_proba(frame):",
+        "    return model.predict_proba(features(frame))",
+        "",
+        "",
+        "if test_df is not None:",
+        "    ids = test_df[ID_COLUMNS[0]] if ID_COLUMNS else pd.RangeIndex(len(test_df))",
+        '    id_name = ID_COLUMNS[0] if ID_COLUMNS else "id"',
+        "    submission = pd.DataFrame({id_name: np.asarray(ids), TARGET: predict(test_df)})",
+        '    submission.to_csv("submission.csv", index=False)',
+        '    print(f"wrote submission.csv with {len(submission)} rows")',
+    ]
+    return "\n".join(lines) + "\n"
