@@ -233,3 +233,40 @@ async def test_a_data_folder_is_split_into_a_copy(tmp_path: Path) -> None:
         assert len(pd.read_csv(copy / "train.csv")) == 455
     finally:
         await ex.close()
+
+
+async def test_worker_kernels_get_the_same_split(tmp_path: Path) -> None:
+    from aide_jupyter.executors.spread import Member, SpreadExecutor
+
+    user = StandaloneExecutor(setup_code=SETUP, cwd=str(tmp_path))
+    worker = StandaloneExecutor(setup_code=SETUP, cwd=str(tmp_path))
+    await user.start()
+    await worker.start()
+    spread = SpreadExecutor(
+        [Member("user", user.executor, False), Member("worker", worker.executor, True)]
+    )
+    coder = FakeCoder()
+    coder.next_reply = lambda p: f"Honest.\n\n```python\n{HONEST_LINEAR}```\n"
+    loop = SearchLoop(
+        SearchInfo(
+            id="s-spread",
+            goal="predict target",
+            data=["df"],
+            target="target",
+            holdout={"fraction": 0.25, "metric": None},
+        ),
+        Journal(),
+        SearchConfig.from_dict({"seed": 11, "steps": 4, "num_drafts": 4, "parallel": 2}),
+        coder,
+        spread,
+        tmp_path / "run",
+    )
+    try:
+        await loop.run()
+        nodes = loop.journal.nodes
+        assert {n.kernel_id for n in nodes} == {"user", "worker"}
+        scores = {round(n.metric, 6) for n in nodes}
+        assert len(scores) == 1 and all(n.metric_source == "harness" for n in nodes)
+    finally:
+        await user.close()
+        await worker.close()

@@ -28,6 +28,7 @@ import traceback
 from typing import Any
 
 PRED_FILE = ".aide_holdout_predictions.npy"
+COPY_MARK = ".aide_holdout_split"
 MAX_ERROR_CHARS = 1500
 # metric -> (task, needs probabilities). Directions live in the engine (aide_jupyter.search.holdout).
 SCORERS: dict[str, tuple[str, bool]] = {
@@ -139,8 +140,15 @@ def _read_table(path: str) -> Any:
     return pd.read_csv(path) if path.lower().endswith(".csv") else pd.read_parquet(path)
 
 
-def _copy_folder(src: str, dst: str, train_name: str, train_rows: Any) -> None:
-    """A copy of the data folder whose training file holds only the training rows."""
+def _copy_folder(src: str, dst: str, train_name: str, train_rows: Any, mark: str) -> None:
+    """A copy of the data folder whose training file holds only the training rows.
+
+    Written once: a copy marked with the same split is kept (another kernel of the search, or a
+    restarted one, may be reading it)."""
+    marker = os.path.join(dst, COPY_MARK)
+    with contextlib.suppress(OSError), open(marker, encoding="utf-8") as fh:
+        if fh.read() == mark:
+            return
     if os.path.exists(dst):
         shutil.rmtree(dst)
     os.makedirs(dst)
@@ -157,6 +165,8 @@ def _copy_folder(src: str, dst: str, train_name: str, train_rows: Any) -> None:
         train_rows.to_csv(out, index=False)
     else:
         train_rows.to_parquet(out)
+    with open(marker, "w", encoding="utf-8") as fh:
+        fh.write(mark)
 
 
 def prepare(ns: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
@@ -180,7 +190,8 @@ def prepare(ns: dict[str, Any], args: dict[str, Any]) -> dict[str, Any]:
         if target not in frame.columns:
             raise HoldoutError(f"holdout: {train_name} has no target column {target!r}")
         split = _split(frame, target, metric, fraction, seed)
-        _copy_folder(src, dst, train_name, frame.iloc[split["train"]])
+        mark = f"{key} {seed} {fraction} {len(frame)} {len(split['hold'])}"
+        _copy_folder(src, dst, train_name, frame.iloc[split["train"]], mark)
         where = {"data_dir": dst, "training_file": train_name}
     else:
         import pandas as pd

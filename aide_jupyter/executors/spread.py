@@ -101,6 +101,29 @@ class SpreadExecutor:
                 out.append(item)
         return out
 
+    async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
+        """The same seeded split in every kernel (each holds the same named data); the answer is
+        the user's kernel's. A worker that cannot split gets no more nodes."""
+        first = await self.members[0].executor.prepare_holdout(args)
+        for member in self.members[1:]:
+            if not member.alive:
+                continue
+            try:
+                answer = await member.executor.prepare_holdout(args)
+            except Exception as exc:
+                member.alive = False
+                log.warning("aide: worker %s cannot hold out rows: %s", member.kernel_id, exc)
+                continue
+            if answer.get("rows") != first.get("rows"):
+                member.alive = False
+                log.warning("aide: worker %s split differently; it gets no nodes", member.kernel_id)
+        return first
+
+    async def release_holdout(self, key: str) -> None:
+        for member in self.members:
+            with contextlib.suppress(Exception):
+                await member.executor.release_holdout(key)
+
     async def close(self) -> None:
         """Nothing to close: the members belong to the kernel pool."""
         return None
