@@ -28,7 +28,7 @@ from jupyter_server.utils import url_escape, url_path_join
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, WebSocketClosedError, websocket_connect
 
-from .transport import Channel, IopubCallback, TransportClosed
+from .transport import Channel, ReplyRouting, TransportClosed
 
 log = logging.getLogger(__name__)
 
@@ -41,17 +41,16 @@ def gateway_host() -> str | None:
     return url.split("://", 1)[-1].split("/", 1)[0]
 
 
-class GatewayTransport:
+class GatewayTransport(ReplyRouting):
     """KernelTransport over one websocket to the gateway, with its own Session id."""
 
     def __init__(self, kernel_id: str, *, username: str = "aide-executor") -> None:
+        super().__init__()
         self.kernel_id = kernel_id
         self.session = Session(key=b"", username=username)  # the gateway signs for the kernel
         self.session_id = self.session.session
         self._ws: WebSocketClientConnection | None = None
         self._reader: asyncio.Task[None] | None = None
-        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._callbacks: list[IopubCallback] = []
         self._connect_lock = asyncio.Lock()
         self._closed = False
 
@@ -74,9 +73,6 @@ class GatewayTransport:
             self._ws = await websocket_connect(self._ws_request())
             self._reader = asyncio.create_task(self._read(self._ws))
 
-    def on_iopub(self, callback: IopubCallback) -> None:
-        self._callbacks.append(callback)
-
     async def request(
         self,
         channel: Channel,
@@ -90,11 +86,7 @@ class GatewayTransport:
         ws = self._ws
         if ws is None:
             raise TransportClosed("the transport is not connected")
-        header = self.session.msg_header(msg_type)
-        if subshell_id is not None:
-            header["subshell_id"] = subshell_id
-        msg = self.session.msg(msg_type, content, header=header)
-        msg_id = msg["header"]["msg_id"]
+        msg, fut = self._new_request(msg_type, content, subshell_id)
         wire = {
             "header": msg["header"],
             "parent_header": {},
@@ -103,15 +95,13 @@ class GatewayTransport:
             "buffers": [],
             "channel": channel,
         }
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[msg_id] = fut
         try:
             await ws.write_message(json.dumps(wire, default=json_default))
             return await asyncio.wait_for(fut, timeout)
         except WebSocketClosedError as exc:
             raise TransportClosed(f"the gateway websocket closed: {exc}") from None
         finally:
-            self._replies.pop(msg_id, None)
+            self._forget_request(msg)
 
     async def is_alive(self) -> bool:
         """The gateway still lists the kernel, and our websocket is open."""
@@ -142,12 +132,6 @@ class GatewayTransport:
 
     # ----- reading -----
 
-    def _fail_pending(self, why: str) -> None:
-        for fut in self._replies.values():
-            if not fut.done():
-                fut.set_exception(TransportClosed(why))
-        self._replies.clear()
-
     async def _read(self, ws: WebSocketClientConnection) -> None:
         while True:
             raw = await ws.read_message()
@@ -167,13 +151,6 @@ class GatewayTransport:
     def _dispatch(self, msg: dict[str, Any]) -> None:
         channel = msg.pop("channel", None)
         if channel == "iopub":
-            for callback in list(self._callbacks):
-                try:
-                    callback(msg)
-                except Exception:  # one broken listener must not stop the reader
-                    log.exception("iopub callback failed")
-            return
-        if channel in ("shell", "control"):
-            fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
+            self._deliver_iopub(msg)
+        elif channel in ("shell", "control"):
+            self._deliver_reply(msg)

@@ -74,13 +74,61 @@ class KernelTransport(Protocol):
     async def close(self) -> None: ...
 
 
-class ZmqTransport:
+class ReplyRouting:
+    """What every transport shares: build a request (into a subshell when asked), match replies
+    to their waiters by msg_id, hand iopub messages to the callbacks, fail waiters on close."""
+
+    session: Session
+
+    def __init__(self) -> None:
+        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._callbacks: list[IopubCallback] = []
+
+    def on_iopub(self, callback: IopubCallback) -> None:
+        self._callbacks.append(callback)
+
+    def _new_request(
+        self, msg_type: str, content: dict[str, Any], subshell_id: str | None
+    ) -> tuple[dict[str, Any], asyncio.Future[dict[str, Any]]]:
+        """The message to send and the future its reply will resolve."""
+        header = self.session.msg_header(msg_type)
+        if subshell_id is not None:
+            header["subshell_id"] = subshell_id
+        msg = self.session.msg(msg_type, content, header=header)
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._replies[msg["header"]["msg_id"]] = fut
+        return msg, fut
+
+    def _forget_request(self, msg: dict[str, Any]) -> None:
+        self._replies.pop(msg["header"]["msg_id"], None)
+
+    def _deliver_iopub(self, msg: dict[str, Any]) -> None:
+        for callback in list(self._callbacks):
+            try:
+                callback(msg)
+            except Exception:  # one broken listener must not stop the reader
+                log.exception("iopub callback failed")
+
+    def _deliver_reply(self, msg: dict[str, Any]) -> None:
+        fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
+        if fut is not None and not fut.done():
+            fut.set_result(msg)
+
+    def _fail_pending(self, why: str) -> None:
+        for fut in self._replies.values():
+            if not fut.done():
+                fut.set_exception(TransportClosed(why))
+        self._replies.clear()
+
+
+class ZmqTransport(ReplyRouting):
     """KernelTransport over the kernel's ZMQ sockets, from its connection info.
 
     One reader task per channel matches replies to waiters by msg_id, so many callers can share
     one transport (a server shares one executor per kernel between its searches)."""
 
     def __init__(self, connection_info: dict[str, Any], *, username: str = "aide-executor") -> None:
+        super().__init__()
         self.connection_info = dict(connection_info)
         key = self.connection_info.get("key", b"")
         self.session = Session(
@@ -91,8 +139,6 @@ class ZmqTransport:
         self.session_id = self.session.session
         self._client: AsyncKernelClient | None = None
         self._tasks: list[asyncio.Task[None]] = []
-        self._replies: dict[str, asyncio.Future[dict[str, Any]]] = {}
-        self._callbacks: list[IopubCallback] = []
 
     async def start(self) -> None:
         if self._client is not None:
@@ -102,9 +148,6 @@ class ZmqTransport:
         client.start_channels(stdin=False)
         self._client = client
         self._tasks = [asyncio.create_task(self._read(ch)) for ch in ("shell", "control", "iopub")]
-
-    def on_iopub(self, callback: IopubCallback) -> None:
-        self._callbacks.append(callback)
 
     async def request(
         self,
@@ -116,18 +159,12 @@ class ZmqTransport:
     ) -> dict[str, Any]:
         if self._client is None:
             raise TransportClosed("the transport is not started")
-        header = self.session.msg_header(msg_type)
-        if subshell_id is not None:
-            header["subshell_id"] = subshell_id
-        msg = self.session.msg(msg_type, content, header=header)
-        msg_id = msg["header"]["msg_id"]
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._replies[msg_id] = fut
+        msg, fut = self._new_request(msg_type, content, subshell_id)
         try:
             self._send(channel, msg)
             return await asyncio.wait_for(fut, timeout)
         finally:
-            self._replies.pop(msg_id, None)
+            self._forget_request(msg)
 
     async def is_alive(self) -> bool:
         return self._client is not None and bool(self._client.hb_channel.is_beating())
@@ -139,10 +176,7 @@ class ZmqTransport:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        for fut in self._replies.values():
-            if not fut.done():
-                fut.set_exception(TransportClosed("the transport was closed"))
-        self._replies.clear()
+        self._fail_pending("the transport was closed")
         if self._client is not None:
             self._client.stop_channels()
             self._client = None
@@ -175,12 +209,6 @@ class ZmqTransport:
                 log.exception("bad message on %s channel", channel)
                 continue
             if channel == "iopub":
-                for callback in list(self._callbacks):
-                    try:
-                        callback(msg)
-                    except Exception:  # one broken listener must not stop the reader
-                        log.exception("iopub callback failed")
-                continue
-            fut = self._replies.pop(msg.get("parent_header", {}).get("msg_id", ""), None)
-            if fut is not None and not fut.done():
-                fut.set_result(msg)
+                self._deliver_iopub(msg)
+            else:
+                self._deliver_reply(msg)
