@@ -61,7 +61,7 @@ class TrivialExecutor:
 
 async def measure(nodes: int, policy: str) -> float:
     with tempfile.TemporaryDirectory() as run_dir:
-        config = SearchConfig(steps=nodes, seed=0, policy=policy, debug_prob=0.5)
+        config = SearchConfig(steps=nodes, random_seed=0, policy=policy, debug_prob=0.5)
         loop = SearchLoop(
             SearchInfo(id="bench", goal="predict y", data=["df"], target="y"),
             Journal(),

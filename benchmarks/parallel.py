@@ -61,7 +61,7 @@ async def search(script: str, nodes: int, parallel: int, workers: int) -> float:
         executor = SpreadExecutor(
             [Member(str(k.km.kernel_id), k, worker=i > 0) for i, k in enumerate(kernels)]
         )
-    config = SearchConfig(steps=nodes, parallel=parallel, num_drafts=nodes, seed=0)
+    config = SearchConfig(steps=nodes, parallel=parallel, num_drafts=nodes, random_seed=0)
     try:
         with tempfile.TemporaryDirectory() as run_dir:
             loop = SearchLoop(

@@ -62,7 +62,7 @@ def _review():  # type: ignore[no-untyped-def]
 
 
 def _loop(coder: OpenAICoder, tmp_path: Path, steps: int = 3) -> SearchLoop:
-    cfg = SearchConfig(steps=steps, seed=0)
+    cfg = SearchConfig(steps=steps, random_seed=0)
     return SearchLoop(info(), Journal(), cfg, coder, FakeExecutor(), tmp_path)
 
 
