@@ -228,6 +228,11 @@ class JournalWriter:
                 f"holds search {self.loaded[0].id!r}, not "
                 f"{self._snapshot[0].id!r}; not overwriting it",
             )
+        if not self.path.parent.is_dir():
+            # The run folder was deleted under a running search: the state is all in memory, so
+            # write it again rather than fail the search over it.
+            log.warning("run folder %s was removed; writing the journal again", self.path.parent)
+            self.path.parent.mkdir(parents=True, exist_ok=True)
         fragments = [self._nb[i] for i in self._order]
         atomic_write(self.path, notebook_chunks(fragments, self._footer))
         self._stamp = _stamp(self.path)
