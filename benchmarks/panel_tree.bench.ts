@@ -8,17 +8,15 @@
  */
 import { INodeSummary } from '../src/tokens';
 import { SearchTree } from '../src/tree';
+import { nodeSummary } from '../src/__tests__/summaries';
 
-function node(id: string, step: number, parent: string | null, metric: number): INodeSummary {
-  return {
-    id,
-    step,
-    stage: parent ? 'improve' : 'draft',
-    parent_id: parent,
-    status: 'done',
-    metric,
-    is_buggy: false
-  };
+function node(
+  id: string,
+  step: number,
+  parent: string | null,
+  metric: number
+): INodeSummary {
+  return nodeSummary(id, step, parent, { metric });
 }
 
 function nodes(n: number): INodeSummary[] {

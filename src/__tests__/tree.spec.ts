@@ -4,6 +4,7 @@
 import { INodeSummary } from '../tokens';
 import { chartData } from '../chart';
 import { displayState, mergeNode, SearchTree } from '../tree';
+import { nodeSummary } from './summaries';
 
 function node(
   id: string,
@@ -11,16 +12,7 @@ function node(
   parent: string | null,
   extra: Partial<INodeSummary> = {}
 ): INodeSummary {
-  return {
-    id,
-    step,
-    stage: parent ? 'improve' : 'draft',
-    parent_id: parent,
-    status: 'done',
-    metric: null,
-    is_buggy: true,
-    ...extra
-  };
+  return nodeSummary(id, step, parent, { is_buggy: true, ...extra });
 }
 
 function good(id: string, step: number, parent: string | null, metric: number) {
