@@ -78,7 +78,7 @@ export function chartLayout(
   format: (value: number) => string,
   stepLabel: (step: number) => string,
   width: number,
-  height = 96
+  height = 80
 ): IChartLayout {
   const x0 = Math.min(...steps);
   const x1 = Math.max(...steps, x0 + 1);

@@ -110,7 +110,7 @@ function SearchesSection(props: {
 }
 
 /** How the sidebar's height is shared at first (the accordion distributes it by these). */
-export const SECTION_STRETCH = { searches: 3, tree: 8, detail: 4 };
+export const SECTION_STRETCH = { searches: 2, tree: 10, detail: 4 };
 /** While the New search form is open, the Searches section holds it: most of the height. */
 export const FORM_SIZES = [7, 2, 1];
 
