@@ -1,8 +1,8 @@
-"""`jupyter aide run | export | show`: headless searches and journal tools for the terminal.
+"""`jupyter aide run`: a headless search in its own kernel (StandaloneExecutor).
 
-`run` uses its own kernel (StandaloneExecutor) and writes the same run folder as the server:
-aide-runs/<id>/journal.ipynb, best_solution.py, tree.html. The first Ctrl-C stops after the running
-node, a second abandons it; the journal is flushed either way, and `--resume RUN_DIR` continues.
+It writes the same run folder as the server: aide-runs/<id>/journal.ipynb, best_solution.py,
+tree.html. The first Ctrl-C stops after the running node, a second abandons it; the journal is
+flushed either way, and `--resume RUN_DIR` continues.
 """
 
 from __future__ import annotations
@@ -19,189 +19,15 @@ import time
 import uuid
 from dataclasses import fields
 from pathlib import Path
-from typing import Any, TextIO
+from typing import Any
 
-from aide_jupyter.coders import CoderError, default_model
-from aide_jupyter.journal import JournalError, JournalWriter, load_journal, write_tree_html
-from aide_jupyter.journal.export import write_best_solution
-from aide_jupyter.journal.schema import verdict
-from aide_jupyter.search.config import POLICIES, ConfigError
+from aide_jupyter.coders import default_model
+from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.journal import Journal, SearchInfo
 
+from .progress import Progress
+
 log = logging.getLogger(__name__)
-
-
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="jupyter aide", description="AIDE tree search tools.")
-    parser.add_argument("-v", "--verbose", action="store_true", help="log progress details")
-    sub = parser.add_subparsers(dest="command", required=True)
-    run = sub.add_parser("run", help="run a search headless in its own kernel")
-    run.add_argument("--goal", help="what to solve and how it is evaluated")
-    run.add_argument("--data-dir", help="folder with the data files")
-    run.add_argument("--target", help="target column")
-    run.add_argument("--eval", default="", help="evaluation protocol, if not in the goal")
-    run.add_argument(
-        "--steps",
-        type=int,
-        help="nodes in the tree in all (default 20); with --resume, the new total, so "
-        "--steps 8 on a search of 5 nodes runs 3 more",
-    )
-    run.add_argument(
-        "--metric",
-        help="the metric to optimise, e.g. accuracy, rmse; with --holdout the harness's metric: "
-        "accuracy, balanced_accuracy, f1, roc_auc, log_loss, rmse, mae, r2 or rmsle",
-    )
-    run.add_argument("--parallel", type=int, help="nodes run at once (default 1)")
-    run.add_argument("--policy", choices=POLICIES, help="search policy (default greedy)")
-    run.add_argument(
-        "--model",
-        help="an LLM model name, or 'builtin' (offline baseline). Default: with OPENAI_API_KEY or "
-        "OPENAI_BASE_URL set, AIDE_MODEL or gpt-4o-mini; else builtin",
-    )
-    run.add_argument("--time-limit", type=float, help="wall-clock budget in seconds")
-    run.add_argument("--node-timeout", type=float, help="seconds per node (default 600)")
-    run.add_argument(
-        "--random-seed", type=int, help="seed of the policy and the builtin coder (same tree)"
-    )
-    run.add_argument("--workers", type=int, help="extra kernels that share the nodes (default 0)")
-    run.add_argument(
-        "--holdout",
-        type=float,
-        help="trusted scores: hold out this fraction of train.csv's rows (0 < h <= 0.5) and "
-        "score every node on them (needs --target)",
-    )
-    run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
-    run.add_argument("--resume", metavar="RUN_DIR", help="continue the search in RUN_DIR")
-    export = sub.add_parser("export", help="write tree.html (and best_solution.py) from a journal")
-    export.add_argument("journal", help="path to journal.ipynb")
-    export.add_argument("--html", help="output HTML file (default: tree.html beside the journal)")
-    export.add_argument("--best", help="also write the best solution to this .py file")
-    show = sub.add_parser("show", help="print the tree of a journal as a table")
-    show.add_argument("journal", help="path to journal.ipynb")
-    return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(levelname)s %(name)s: %(message)s",
-        stream=sys.stderr,
-    )
-    try:
-        if args.command == "show":
-            return show(Path(args.journal), sys.stdout)
-        if args.command == "export":
-            return export(Path(args.journal), args.html, args.best)
-        return run(args)
-    except (JournalError, CoderError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except ConfigError as exc:
-        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
-        return 2
-
-
-# ---- show / export ------------------------------------------------------------------------------
-
-
-def show(path: Path, out: TextIO) -> int:
-    info, journal = load_journal(path)
-    best = journal.best_node()
-    direction = {True: "lower is better", False: "higher is better"}.get(
-        journal.lower_is_better,
-        "direction not set",  # type: ignore[arg-type]
-    )
-    totals = journal.totals()
-    out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
-    if info.holdout:
-        out.write(
-            f"holdout: {info.holdout.get('fraction')} of the rows "
-            f"({info.holdout.get('rows') or '?'} rows, {info.holdout.get('metric') or '?'}); "
-            "metrics are the harness's scores, '!' marks a report far better than its score\n"
-        )
-    out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
-    cost = "unknown" if totals["cost_usd"] is None else f"${totals['cost_usd']:.4f}"
-    out.write(
-        f"tokens {int(totals['tokens_in'] + totals['tokens_out'])} · "
-        f"cost {cost} · exec {totals['exec_time_s']:.1f} s\n\n"
-    )
-    rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
-    for node in journal.nodes:
-        metric = "-" if node.metric is None else f"{node.metric:.6g}"
-        if node.metric_source == "harness":  # holdout score, then the node's own number
-            own = "-" if node.reported_metric is None else f"{node.reported_metric:.6g}"
-            metric += f" (reported {own}{', !' if node.metric_flag else ''})"
-        took = "-" if node.exec_time_s is None else f"{node.exec_time_s:.1f}s"
-        mark = "*" if best is not None and node.id == best.id else ""
-        rows.append(
-            (
-                mark,
-                node.id,
-                str(node.step),
-                node.stage,
-                node.parent_id or "-",
-                f"{node.status}/{verdict(node)}",
-                metric,
-                took,
-            )
-        )
-    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
-    for row in rows:
-        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
-    out.write(f"\nbest: {best.id} (metric {best.metric:.6g})\n" if best else "\nbest: none yet\n")
-    return 0
-
-
-def export(path: Path, html: str | None, best: str | None) -> int:
-    info, journal = load_journal(path)
-    target = Path(html) if html else path.with_name("tree.html")
-    write_tree_html(target, info, journal)
-    print(f"wrote {target}")
-    if best:
-        written = write_best_solution(Path(best).parent, info, journal)
-        if written is None:
-            print("no good node: no best solution written", file=sys.stderr)
-        else:
-            written.replace(best)
-            print(f"wrote {best}")
-    return 0
-
-
-# ---- run ---------------------------------------------------------------------------------------
-
-
-class Progress:
-    """A one-line progress bar on stderr, redrawn on every loop event."""
-
-    def __init__(self, info: SearchInfo, journal: Journal, steps: int, stream: TextIO) -> None:
-        self.info, self.journal, self.steps, self.stream = info, journal, steps, stream
-        self.tty = stream.isatty()
-
-    def __call__(self, kind: str, payload: Any = None) -> None:
-        done = sum(1 for n in self.journal.nodes if n.is_finished)
-        width = 24
-        filled = min(width, int(width * done / max(self.steps, 1)))
-        best = self.journal.best_node()
-        best_text = f"best {best.metric:.5g}" if best and best.metric is not None else "no best yet"
-        running = [n for n in self.journal.nodes if n.status == "running"]
-        now = f" · running {running[-1].stage} {running[-1].id}" if running else ""
-        line = (
-            f"[{'#' * filled}{'.' * (width - filled)}] {done}/{self.steps} · "
-            f"{best_text} · {self.info.status}{now}"
-        )
-        if self.tty:
-            self.stream.write("\r\x1b[2K" + line)
-        elif kind == "search" or (
-            isinstance(payload, dict) and payload.get("status") in ("done", "failed")
-        ):
-            self.stream.write(line + "\n")
-        self.stream.flush()
-
-    def end(self) -> None:
-        if self.tty:
-            self.stream.write("\n")
-            self.stream.flush()
 
 
 def check_target(data_dir: Path, target: str) -> str:
@@ -441,7 +267,3 @@ async def spread_over(kernels: list[Any]) -> Any:
         await kernel.start()
         members.append(Member(str(kernel.km.kernel_id), kernel, worker=i > 0))
     return SpreadExecutor(members)
-
-
-if __name__ == "__main__":
-    sys.exit(main())
