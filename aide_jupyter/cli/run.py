@@ -24,6 +24,7 @@ from typing import Any
 from aide_jupyter.coders import default_model
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.journal import Journal, SearchInfo
+from aide_jupyter.search_options import MAX_HOLDOUT
 
 from .progress import Progress
 
@@ -76,8 +77,10 @@ def _holdout(args: argparse.Namespace) -> dict[str, Any] | None:
 
     if args.holdout is None:
         return None
-    if not 0 < args.holdout <= 0.5:
-        raise ValueError(f"--holdout must be more than 0 and at most 0.5, got {args.holdout}")
+    if not 0 < args.holdout <= MAX_HOLDOUT:
+        raise ValueError(
+            f"--holdout must be more than 0 and at most {MAX_HOLDOUT:g}, got {args.holdout}"
+        )
     if not args.target:
         raise ValueError("--holdout needs --target (the column scored on the held-out rows)")
     try:

@@ -318,19 +318,9 @@ def start_local(
         )
     ns = shell.user_ns
     model = local_model(args.model, os.environ)
-    settings = {
-        "steps": args.steps,
-        "time_limit_s": args.time_limit_s,
-        "node_timeout_s": args.node_timeout_s,
-        "parallel": args.parallel,
-        "policy": args.policy,
-        "lower_is_better": args.lower_is_better,
-        "model": model,
-        "random_seed": args.random_seed,
-        "seed_drafts": args.seed_drafts,
-    }
+    settings = {**args.config_overrides(), "model": model}
     try:
-        config = SearchConfig.from_dict({k: v for k, v in settings.items() if v is not None})
+        config = SearchConfig.from_dict(settings)
     except ConfigError as exc:
         raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
     try:

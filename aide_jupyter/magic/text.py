@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import sys
 
-HELP = """Run AIDE's tree search over ML solution scripts in this kernel.
+from ..search_options import help_lines
+
+_HELP = """Run AIDE's tree search over ML solution scripts in this kernel.
 
 Start a search (returns at once; a live progress display keeps updating):
   %aide optimize [options] "GOAL"
@@ -14,30 +16,10 @@ Start from your own code (it becomes the root of the tree; the search debugs or 
   %%aide improve [options] "GOAL"    (your code in the cell body)
   %aide improve --cell N [options] "GOAL"   (the cell whose label is [N])
   %aide improve --above [options] "GOAL"    (the code cell above, from the saved notebook)
-  --seed-drafts N          fresh drafts made beside your code (default 2; 0: only build on it)
+{improve}
 
 Options of optimize:
-  --data NAMES            comma-separated variables of this kernel the solutions may use
-                          (DataFrames, arrays), e.g. --data train,test
-  --data-dir PATH         a folder with data files (train.csv, test.csv, ...)
-  --target COL            the target column (checked against the --data frames)
-  --metric NAME           the metric to optimise, e.g. accuracy, rmse, auc
-  --lower-is-better       the metric's direction (default: from the first review)
-  --higher-is-better
-  --steps N               nodes in the tree (default: the server's, 20)
-  --time 30m              wall-clock budget: 90s, 30m, 1.5h, 1h30m
-  --node-timeout 5m       limit of one node (default 10m)
-  --parallel K            nodes run at once (default 1)
-  --workers N             N extra kernels of this kernel's kernelspec share the nodes (server)
-  --policy NAME           greedy (AIDE's, default), mcts or evolve
-  --random-seed N         seed of the policy and the builtin coder: same seed, same tree
-  --model NAME            builtin (offline baseline, no key) or an LLM model name for the
-                          OpenAI-compatible endpoint (needs OPENAI_API_KEY / OPENAI_BASE_URL)
-  --eval TEXT             how solutions are evaluated, if not in the goal
-  --holdout 0.2           trusted scores: hold out this fraction of the rows (needs --target
-                          and --data or --data-dir); every node is scored on them by the
-                          executor, with --metric (accuracy, balanced_accuracy, f1, roc_auc,
-                          log_loss, rmse, mae, r2, rmsle)
+{options}
 
 Steer searches (SEARCH_ID defaults to the last one started here):
   %aide status [SEARCH_ID]      the progress, updating until the search ends
@@ -59,6 +41,7 @@ Server: found through AIDE_SERVER_URL and AIDE_SERVER_TOKEN when set, else the J
 that started this kernel. Without one (VS Code, jupyter console, another server) the search
 runs inside this kernel in a background thread, with the same engine and journal.
 """
+HELP = _HELP.format(improve="\n".join(help_lines("improve")), options="\n".join(help_lines()))
 
 
 def error(message: str) -> None:

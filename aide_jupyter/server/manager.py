@@ -27,7 +27,7 @@ from . import scan
 from .errors import BadRequest, Conflict, NotFound
 from .events import EventSink
 from .kernels import KernelPool
-from .new_search import config_overrides, new_record
+from .new_search import new_record
 from .prepare import prepare
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
@@ -118,7 +118,7 @@ class SearchManager:
         """Check, write the empty journal, start the task; never waits for the kernel."""
         self._need_kernel(req.kernel_id)
         try:
-            config = self.settings.search_config(config_overrides(req))
+            config = self.settings.search_config(req.config_overrides())
         except ConfigError as exc:
             raise BadRequest(exc.field, exc.message) from None
         coder = self._coder(config.model)

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 import uuid
 from pathlib import Path
-from typing import Any
 
 from aide_jupyter.search.config import SearchConfig
 from aide_jupyter.search.journal import Journal, SearchInfo
@@ -17,25 +16,6 @@ from aide_jupyter.search.seeding import add_seed
 
 from .record import SearchRecord
 from .validation import CreateRequest
-
-# The create fields that are SearchConfig settings (the rest describe the task).
-CONFIG_FIELDS = (
-    "steps",
-    "time_limit_s",
-    "node_timeout_s",
-    "parallel",
-    "workers",
-    "policy",
-    "model",
-    "random_seed",
-    "seed_drafts",
-    "lower_is_better",
-)
-
-
-def config_overrides(req: CreateRequest) -> dict[str, Any]:
-    """The settings the client gave: the server's defaults apply to the others."""
-    return {k: getattr(req, k) for k in CONFIG_FIELDS if getattr(req, k) is not None}
 
 
 def new_record(req: CreateRequest, config: SearchConfig, root: Path, runs_dir: str) -> SearchRecord:
