@@ -62,12 +62,23 @@ def check_target(data_dir: Path, target: str) -> str:
     return missing_column(target, first[1], str(first[0].relative_to(data_dir)))
 
 
-def _config_from(saved: dict[str, Any], **overrides: Any) -> Any:
+def _config_from(saved: dict[str, Any], args: argparse.Namespace, **more: Any) -> Any:
+    """The search's settings: the saved ones (a resumed journal's), then those on the line."""
     from aide_jupyter.search.config import SearchConfig
 
+    given = {
+        "steps": args.steps,
+        "model": args.model,
+        "time_limit_s": args.time_limit,
+        "node_timeout_s": args.node_timeout,
+        "parallel": args.parallel,
+        "workers": args.workers,
+        "policy": args.policy,
+        **more,
+    }
     known = {f.name for f in fields(SearchConfig)}
     values = {k: v for k, v in saved.items() if k in known}
-    values.update({k: v for k, v in overrides.items() if v is not None})
+    values.update({k: v for k, v in given.items() if v is not None})
     return SearchConfig(**values)
 
 
@@ -99,16 +110,7 @@ def run(args: argparse.Namespace) -> int:
         if writer.loaded is None:
             raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
         info, journal = writer.loaded
-        config = _config_from(
-            info.config,
-            steps=args.steps,
-            model=args.model,
-            time_limit_s=args.time_limit,
-            node_timeout_s=args.node_timeout,
-            parallel=args.parallel,
-            workers=args.workers,
-            policy=args.policy,
-        )
+        config = _config_from(info.config, args)  # its seed stays: the same tree goes on
         queued = sum(1 for n in journal.nodes if n.status == "queued")
         if len(journal) >= config.steps and not queued:
             print(
@@ -155,15 +157,7 @@ def run(args: argparse.Namespace) -> int:
         )
         journal = Journal()
         config = _config_from(
-            {},
-            steps=args.steps,
-            model=args.model or default_model(),
-            time_limit_s=args.time_limit,
-            node_timeout_s=args.node_timeout,
-            parallel=args.parallel,
-            workers=args.workers,
-            policy=args.policy,
-            random_seed=args.random_seed,
+            {}, args, model=args.model or default_model(), random_seed=args.random_seed
         )
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)
