@@ -131,11 +131,9 @@ class InKernelExecutor:
         return result_from_runner(raw)
 
     async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Split in this kernel (the harness is imported, and keeps its text for portable nodes)."""
+        """Split in this kernel (the harness is imported: portable nodes get its files' text)."""
         from aide_jupyter.executors import harness
 
-        if getattr(harness, "_SOURCE", None) is None:
-            harness._SOURCE = Path(harness.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
         return await asyncio.to_thread(harness.prepare, self.namespace, dict(args))
 
     async def release_holdout(self, key: str) -> None:
