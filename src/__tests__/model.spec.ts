@@ -10,6 +10,7 @@ import * as path from 'path';
 import { AideModel, orderSearches, pausedByKernel } from '../model';
 import { INodeSummary, ISearchSummary, SEARCH_EVENT_SCHEMA } from '../tokens';
 import { compatible, FRONTEND_VERSION } from '../version';
+import { nodeSummary } from './summaries';
 
 type Handler = (
   body: any,
@@ -90,16 +91,7 @@ function node(
   parent: string | null,
   extra: Partial<INodeSummary> = {}
 ): INodeSummary {
-  return {
-    id,
-    step,
-    stage: parent ? 'improve' : 'draft',
-    parent_id: parent,
-    status: 'done',
-    metric: 0.5 + step / 100,
-    is_buggy: false,
-    ...extra
-  };
+  return nodeSummary(id, step, parent, { metric: 0.5 + step / 100, ...extra });
 }
 
 describe('version', () => {
