@@ -72,20 +72,10 @@ class SearchManager:
     def scan(self) -> int:
         """List the searches whose journals lie under the root; they resume on a named kernel."""
         found = 0
-        for run_dir, info, journal in scan.load_all(self.root, self.settings.runs_dir_name):
-            if info.id in self.searches:
-                continue
-            if info.status in ACTIVE:
-                info.status = "paused"
-                info.stop_reason = "the server stopped while this search ran; resume it"
-                info.pause_cause = "server_restart"
-            try:
-                config = SearchConfig.from_dict(info.config, strict=False)
-            except ConfigError as exc:
-                log.warning("aide: skipping %s: bad config in journal (%s)", run_dir, exc)
-                continue
-            self.searches[info.id] = SearchRecord(info, journal, config, run_dir, self.root)
-            found += 1
+        for rec in scan.records(self.root, self.settings.runs_dir_name):
+            if rec.id not in self.searches:
+                self.searches[rec.id] = rec
+                found += 1
         if found:
             log.info("aide: found %d searches under %s", found, self.root)
         return found
