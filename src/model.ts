@@ -218,6 +218,7 @@ export class AideModel {
   /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
   async selectSearch(id: string | null): Promise<void> {
     this._autoSelected = false;
+    this._followBest = true;
     const selection = this._selection;
     if (id === selection.id && (selection.tree || selection.loading)) {
       return;
@@ -235,12 +236,19 @@ export class AideModel {
       error => this._fail(error)
     );
     if (openOn !== null) {
-      await this.selectNode(openOn);
+      await this._showBest(openOn);
     }
   }
 
-  /** Select a node and fetch its detail (code, output, analysis, the parent's code). */
+  /** Select a node (the user's choice: the detail stops following the best) and fetch its detail. */
   selectNode(id: string | null): Promise<void> {
+    this._followBest = false;
+    return this._view.select(this._selection.id, id);
+  }
+
+  /** Show the best node while the user has not picked one, so a finished search shows its best. */
+  private _showBest(id: string): Promise<void> {
+    this._followBest = true;
     return this._view.select(this._selection.id, id);
   }
 
@@ -297,8 +305,9 @@ export class AideModel {
         if (this._selection.receive(event)) {
           this._treeChanged.emit();
           const best = this._selection.tree?.bestId;
-          if (this._view.selectedNodeId === null && best) {
-            void this.selectNode(best); // nothing chosen yet: show the best so far
+          const shown = this._view.selectedNodeId;
+          if (best && best !== shown && (shown === null || this._followBest)) {
+            void this._showBest(best); // nothing picked yet: show the best so far
           }
         }
         break;
@@ -396,6 +405,7 @@ export class AideModel {
   private readonly _actions: SearchActions;
   private _state: ServerState = { kind: 'loading' };
   private _autoSelected = false;
+  private _followBest = true;
   private readonly _stateChanged = new Signal<this, ServerState>(this);
   private readonly _searchesChanged = new Signal<this, void>(this);
   private readonly _treeChanged = new Signal<this, void>(this);

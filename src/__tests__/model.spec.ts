@@ -346,6 +346,34 @@ describe('AideModel tree and events', () => {
       node: node('q', 0, null)
     });
     expect(model.selectedNodeId).toBe('q');
+    // Still nothing picked by the user: a better node takes over the detail ...
+    routes['GET /aide/searches/fresh/nodes/r'] = () => [
+      200,
+      {
+        ...node('r', 1, 'q'),
+        plan: 'p',
+        code: 'x',
+        output: '',
+        analysis: '',
+        cells: ['x'],
+        parent_code: 'x'
+      }
+    ];
+    model.applyEvent({
+      kind: 'node',
+      search_id: 'fresh',
+      node: node('r', 1, 'q', { metric: 0.99 })
+    });
+    expect(model.selectedNodeId).toBe('r');
+    // ... until the user picks a node: then a newer best leaves it alone.
+    await model.selectNode('q');
+    model.applyEvent({
+      kind: 'node',
+      search_id: 'fresh',
+      node: node('s', 2, 'r', { metric: 0.999 })
+    });
+    expect(model.tree?.bestId).toBe('s');
+    expect(model.selectedNodeId).toBe('q');
     await model.selectSearch('mine');
 
     // ... but a search the user picked is kept.
