@@ -2,36 +2,26 @@
 
 The kernel manager (local, or a gateway's: then each worker may be a pod or a host elsewhere)
 starts N kernels of the user's kernelspec. The user's kernel pickles the named data once
-(cloudpickle when it has it) and each worker loads that one snapshot into its namespace, so
-nodes forked there see the same names. Nodes are spread over the workers and the user's kernel
+(cloudpickle when it has it) and each worker loads that one snapshot, streamed in chunks
+(`worker_data`), into its namespace, so nodes forked there see the same names. Nodes are spread over the workers and the user's kernel
 (`executors.spread`); the workers are shut down when the search's run ends, and at server exit.
 """
 
 from __future__ import annotations
 
-import ast
-import asyncio
 import logging
 from pathlib import PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from aide_jupyter.executors.spread import Member, SpreadExecutor
 
+from .worker_data import copy_named_data, snapshot_key
+
 if TYPE_CHECKING:
     from .kernels import KernelPool
     from .record import SearchRecord
 
 log = logging.getLogger(__name__)
-
-# Evaluated in the user's kernel: the named globals as one base64 pickle (a str).
-_SNAPSHOT = (
-    "(lambda g, names: __import__('base64').b64encode("
-    "(__import__('cloudpickle') if __import__('importlib.util').util.find_spec('cloudpickle') "
-    "else __import__('pickle')).dumps({{n: g[n] for n in names}}, protocol=4)).decode('ascii'))"
-    "(globals(), {names!r})"
-)
-# Run in a worker: bind the snapshot's names in its (private) namespace.
-_LOAD = "globals().update(__import__('pickle').loads(__import__('base64').b64decode({blob!r})))\n"
 
 
 class WorkerKernels:
@@ -58,10 +48,13 @@ class WorkerKernels:
             Member(kid, self.pool.get(kid), worker=True, host=self.pool.host()) for kid in ids
         ]
         if rec.info.data:
-            text = await user_executor.evaluate(_SNAPSHOT.format(names=list(rec.info.data)))
-            blob = ast.literal_eval(text)
-            code = _LOAD.format(blob=blob)
-            await asyncio.gather(*(m.executor.execute(code) for m in members[1:]))
+            size = await copy_named_data(
+                user_executor,
+                [m.executor for m in members[1:]],
+                list(rec.info.data),
+                snapshot_key(rec.id),
+            )
+            log.info("aide: search %s gave its workers %d bytes of data", rec.id, size)
         spread = SpreadExecutor(members)
         rec.spread = spread
         return spread
