@@ -273,3 +273,26 @@ async def test_big_data_is_validated_on_one_split_without_a_refit(tmp_path: Path
     assert result.ok, result.output
     assert "validation: one 80/20 split" in result.output and "fitted: True" in result.output
     assert "target skew:" in result.output
+
+
+async def test_auto_log_target_only_for_the_mae_of_a_skewed_target(tmp_path: Path) -> None:
+    """A log fit predicts near the median: right for the MAE, biased low for the RMSE's mean."""
+    import numpy as np
+
+    from aide_jupyter.search.executor import ExecRequest
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(300, 3)), columns=list("abc"))
+    df["t"] = np.exp(df.a + rng.normal(size=len(df)))  # skew well above 1, non-negative
+    seen = {}
+    for goal in ("predict t; metric RMSE", "predict t; metric MAE"):
+        ctx = TaskContext(goal=goal, data=["df"], target="t", seed=0)
+        reply = await BuiltinCoder(families=["linear"]).draft(Prompt("draft", {}, ctx))
+        code = parse_code_reply(reply.text)[1]
+        assert read_spec(code).target == "auto"  # type: ignore[union-attr]
+        result = await SubprocessExecutor({"df": df}).run(
+            ExecRequest("n", code, str(tmp_path), 120, data_names=["df"])
+        )
+        assert result.ok, result.output
+        seen[goal.split()[-1]] = "log target when auto: True" in result.output
+    assert seen == {"RMSE": False, "MAE": True}

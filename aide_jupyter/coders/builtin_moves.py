@@ -11,7 +11,7 @@ import random
 import re
 from dataclasses import asdict
 
-from .builtin_templates import COMBINE, ENSEMBLE, FAMILIES, Spec, member_specs
+from .builtin_templates import COMBINE, ENSEMBLE, FAMILIES, TARGET_CHOICES, Spec, member_specs
 
 _TASK_LINE = re.compile(r"^task: (classification|regression)\b", re.MULTILINE)
 
@@ -50,9 +50,12 @@ def feature(spec: Spec, rng: random.Random, task: str | None) -> str:
     if what == "poly":
         spec.poly = not spec.poly
         return ("add" if spec.poly else "drop") + " degree-2 polynomial feature interactions"
-    spec.target = rng.choice([t for t in ("auto", "none", "log") if t != spec.target])
+    if spec.reg_metric == "mae":
+        spec.target = rng.choice([t for t in TARGET_CHOICES if t != spec.target])
+    else:  # "auto" is no log fit for these metrics: "none" would be the same script
+        spec.target = "auto" if spec.target == "log" else "log"
     return {
-        "auto": "fit the target on the log scale when it is skewed",
+        "auto": "fit the target on the log scale only when it is skewed and the metric is the MAE",
         "none": "fit the target on its own scale (no log transform)",
         "log": "fit the target on the log scale (log1p, predictions mapped back)",
     }[spec.target]

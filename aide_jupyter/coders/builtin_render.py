@@ -29,8 +29,9 @@ def _estimators(spec: Spec) -> tuple[str, str]:
         strength = float(p.get("strength", 1.0))
         p = {"C": round(1.0 / strength, 6), "alpha": strength}
     if spec.family == "random_forest":
-        mf = p.get("max_features", "sqrt")
-        p["max_features_reg"] = repr(1.0 if mf == "sqrt" else (0.5 if mf == "log2" else mf))
+        mf = p.get("max_features", "default")
+        p["max_features_clf"] = repr("sqrt" if mf == "default" else mf)
+        p["max_features_reg"] = repr(0.5 if mf == "default" else mf)
     return fam["clf"].format(**p), fam["reg"].format(**p)
 
 
@@ -104,7 +105,7 @@ def _imports(spec: Spec, members: list[Spec]) -> list[str]:
     return lines
 
 
-def _features_block() -> list[str]:
+def _features_block(reg_metric: str) -> list[str]:
     return [
         "",
         "# %% Prepare the features",
@@ -139,10 +140,16 @@ def _features_block() -> list[str]:
         "",
         "def log_target(choice):",
         '    """Fit a regression on log1p of the target: always ("log"), never ("none"), or',
-        '    ("auto") when the target is non-negative and right-skewed."""',
+        '    ("auto") when the target is non-negative and right-skewed and the metric is the MAE:',
+        "    a log fit predicts a typical value (near the median, which the MAE rewards), not the",
+        '    mean the RMSE and R2 ask for."""',
         '    if TASK != "regression" or choice == "none" or y.min() < 0:',
         "        return False",
-        '    return choice == "log" or SKEW > 1.0',
+        f'    return choice == "log" or (SKEW > 1.0 and {reg_metric!r} == "mae")',
+        "",
+        "",
+        'if TASK == "regression":',
+        '    print("log target when auto:", log_target("auto"))',
     ]
 
 
@@ -206,7 +213,7 @@ def render(spec: Spec, src: DataSource, seed: int) -> str:
     else:
         lines.append("TARGET = None  # no target named: the last column of the training file")
     lines += _load_block(src)
-    lines += _features_block()
+    lines += _features_block(spec.reg_metric)
     lines += ["", "# %% Define the model"]
     for i, member in enumerate(members):
         lines += _member_block(i, member)
