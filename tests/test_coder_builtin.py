@@ -296,3 +296,35 @@ async def test_auto_log_target_only_for_the_mae_of_a_skewed_target(tmp_path: Pat
         assert result.ok, result.output
         seen[goal.split()[-1]] = "log target when auto: True" in result.output
     assert seen == {"RMSE": False, "MAE": True}
+
+
+@pytest.mark.parametrize("rows", [600, 12_000])
+async def test_an_ensemble_no_better_than_its_best_member_keeps_that_member(
+    tmp_path: Path, rows: int
+) -> None:
+    """Averaging a strong and a weak model is worse than the strong one on the same folds: the
+    ensemble node then is the strong member alone, with the member node's own score (a tie, so
+    the earlier node stays the best), on k folds and on the one split of big data."""
+    import numpy as np
+
+    from aide_jupyter.coders import builtin_moves as moves
+    from aide_jupyter.search.executor import ExecRequest
+    from aide_jupyter.search.review import parse_metric
+
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame(rng.normal(size=(rows, 3)), columns=list("abc"))
+    df["t"] = np.sin(3 * df.a) * 3 + df.b**2 + 0.3 * rng.normal(size=rows)
+    src = DataSource("frames", ["df"], "t")
+    strong, weak = Spec.defaults("hist_gb"), Spec.defaults("linear")
+    outputs = {}
+    for name, spec in (("ensemble", moves.ensemble([strong, weak])), ("strong", strong)):
+        code = render(spec, src, 0) + "\nprint('final model:', type(model).__name__)\n"
+        result = await SubprocessExecutor({"df": df}).run(
+            ExecRequest(name, code, str(tmp_path), 240, data_names=["df"])
+        )
+        assert result.ok, result.output
+        outputs[name] = result.output
+    assert "keep member m0 alone" in outputs["ensemble"], outputs["ensemble"]
+    assert "final model: Pipeline" in outputs["ensemble"]  # not a VotingRegressor
+    ens, alone = parse_metric(outputs["ensemble"]), parse_metric(outputs["strong"])
+    assert ens is not None and alone is not None and ens.value == alone.value
