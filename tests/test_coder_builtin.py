@@ -328,3 +328,22 @@ async def test_an_ensemble_no_better_than_its_best_member_keeps_that_member(
     assert "final model: Pipeline" in outputs["ensemble"]  # not a VotingRegressor
     ens, alone = parse_metric(outputs["ensemble"]), parse_metric(outputs["strong"])
     assert ens is not None and alone is not None and ens.value == alone.value
+
+
+async def test_an_ensemble_on_big_data_is_never_mutated_to_stacking() -> None:
+    """Big data is always averaged (stacking fits every member 3 more times): switching the
+    combination there would give the same script again."""
+    from aide_jupyter.coders import builtin_moves as moves
+
+    coder = BuiltinCoder(families=CLASSIC)
+    members = [Spec.defaults("hist_gb"), Spec.defaults("linear")]
+    code = render(moves.ensemble(members), DataSource("frames", ["df"], "t"), 0)
+    for rows, stacked in ((12_000, False), (600, True)):
+        out = f"task: regression, {rows} rows, 3 numeric and 0 categorical features\n"
+        parent = Node(id="p", step=1, stage="ensemble", code=code, output=out)
+        plans = []
+        for step in range(30):
+            prompt = _prompt("improve", parent)
+            prompt.step = step
+            plans.append(parse_code_reply((await coder.improve(prompt)).text)[0])
+        assert any("by stack" in p for p in plans) is stacked, plans

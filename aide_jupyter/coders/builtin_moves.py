@@ -11,15 +11,30 @@ import random
 import re
 from dataclasses import asdict
 
-from .builtin_templates import COMBINE, ENSEMBLE, FAMILIES, TARGET_CHOICES, Spec, member_specs
+from .builtin_templates import (
+    BIG_ROWS,
+    COMBINE,
+    ENSEMBLE,
+    FAMILIES,
+    TARGET_CHOICES,
+    Spec,
+    member_specs,
+)
 
 _TASK_LINE = re.compile(r"^task: (classification|regression)\b", re.MULTILINE)
+_ROWS = re.compile(r"^task: \w+, (\d+) rows", re.MULTILINE)
 
 
 def task_of(output: str | None) -> str | None:
     """ "classification" or "regression" as a builtin script printed it, else None."""
     match = _TASK_LINE.search(output or "")
     return match.group(1) if match else None
+
+
+def rows_of(output: str | None) -> int | None:
+    """The number of training rows a builtin script printed, else None."""
+    match = _ROWS.search(output or "")
+    return int(match.group(1)) if match else None
 
 
 def tune(spec: Spec, rng: random.Random) -> str:
@@ -70,10 +85,17 @@ def switch_family(spec: Spec, rng: random.Random, families: list[str]) -> str:
     return f"switch the model family from {old} to {new}"
 
 
-def mutate(spec: Spec, rng: random.Random, families: list[str], task: str | None) -> str:
-    """One concrete change: a hyperparameter (most often), a feature step, or another family."""
+def mutate(
+    spec: Spec,
+    rng: random.Random,
+    families: list[str],
+    task: str | None,
+    rows: int | None = None,
+) -> str:
+    """One concrete change: a hyperparameter (most often), a feature step, or another family.
+    `rows` (what the parent printed) rules out stacking on big data, where scripts average."""
     if spec.family == ENSEMBLE:
-        return _mutate_ensemble(spec, rng, task)
+        return _mutate_ensemble(spec, rng, task, big=rows is not None and rows > BIG_ROWS)
     roll = rng.random()
     if roll < 0.55:
         return tune(spec, rng)
@@ -82,9 +104,9 @@ def mutate(spec: Spec, rng: random.Random, families: list[str], task: str | None
     return switch_family(spec, rng, families)
 
 
-def _mutate_ensemble(spec: Spec, rng: random.Random, task: str | None) -> str:
+def _mutate_ensemble(spec: Spec, rng: random.Random, task: str | None, big: bool) -> str:
     combine = spec.params.get("combine", COMBINE[0])
-    if rng.random() < 0.4:
+    if rng.random() < 0.4 and not big:  # big data is always averaged: the same script
         new = next(c for c in COMBINE if c != combine)
         spec.params["combine"] = new
         return f"combine the ensemble's models by {new} instead of {combine}"

@@ -9,6 +9,7 @@ of 40,000 rows took minutes a node), and the model fitted there is kept as the f
 from __future__ import annotations
 
 from .builtin_templates import (
+    BIG_ROWS,
     CLF_METRICS,
     ENSEMBLE,
     FAMILIES,
@@ -19,7 +20,6 @@ from .builtin_templates import (
     member_specs,
 )
 
-BIG_ROWS = 10_000  # above this: one 80/20 split, no k-fold and no refit
 # An ensemble replaces its best member only when better by this many standard errors of their
 # paired differences, over chunks of the validation rows (5 on one split, 2 a fold otherwise).
 ENSEMBLE_MARGIN_SE = 2.0

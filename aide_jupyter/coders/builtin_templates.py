@@ -138,6 +138,7 @@ DRAFT_ORDER = (
     "knn",
 )
 ENSEMBLE = "ensemble"  # the family of a spec that combines member specs
+BIG_ROWS = 10_000  # above this: one 80/20 split, no k-fold and no refit
 COMBINE = ("average", "stack")
 TARGET_CHOICES = ("auto", "none", "log")
 
