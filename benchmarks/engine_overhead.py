@@ -2,14 +2,20 @@
 
 A zero-latency fake coder and an executor that runs nothing isolate the engine's own time. The
 per-node time should stay flat as the journal grows, since memory in prompts is capped.
-Run: PYTHONPATH=. python benchmarks/engine_overhead.py
+Run: PYTHONPATH=. python benchmarks/engine_overhead.py [--baseline main] (each measurement in a
+fresh process; with --baseline, the same measurements of that git revision's engine interleaved).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from aide_jupyter.search.coder import CodeReply, ReviewReply, Usage
 from aide_jupyter.search.config import SearchConfig
@@ -80,15 +86,65 @@ async def measure(nodes: int, policy: str) -> float:
         return elapsed / nodes
 
 
+def _in_subprocess(source: Path, nodes: int, policy: str) -> float:
+    """Seconds per node of the engine at `source` (a copy of aide_jupyter), in a fresh process."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", str(nodes), policy],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _export(rev: str, into: Path) -> Path:
+    """The package as of git revision `rev`, unpacked into `into`."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev, "aide_jupyter"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the engine as of this git revision, side by side (e.g. main)",
+    )
+    parser.add_argument("--measure", nargs=2, metavar=("NODES", "POLICY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:  # one measurement for a side-by-side run
+        print(asyncio.run(measure(int(args.measure[0]), args.measure[1])))
+        return
     sizes = (10, 100, 1000)
-    print(f"{'policy':<8} {'nodes':>6} {'ms/node':>9}")
-    for policy in ("greedy", "mcts"):
-        per = {}
-        for n in sizes:
-            per[n] = asyncio.run(measure(n, policy))
-            print(f"{policy:<8} {n:>6} {per[n] * 1000:>9.2f}")
-        print(f"{policy:<8} ratio 1000 vs 10: {per[1000] / per[10]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        here = Path(__file__).resolve().parent.parent
+        sources = {"this tree": here}
+        if args.baseline:
+            sources[args.baseline] = _export(args.baseline, Path(tmp))
+        print(f"{'engine':<12} {'policy':<8} {'nodes':>6} {'ms/node':>9}")
+        per: dict[tuple[str, str, int], float] = {}
+        for policy in ("greedy", "mcts", "evolve"):
+            for n in sizes:
+                for name, source in sources.items():  # interleaved: the same load for both
+                    per[name, policy, n] = _in_subprocess(source, n, policy)
+                    print(f"{name:<12} {policy:<8} {n:>6} {per[name, policy, n] * 1000:>9.2f}")
+        print()
+        for policy in ("greedy", "mcts", "evolve"):
+            for name in sources:
+                ratio = per[name, policy, 1000] / per[name, policy, 10]
+                print(f"{name:<12} {policy:<8} ratio 1000 vs 10 nodes: {ratio:.2f}")
+            if args.baseline:
+                speed = per[args.baseline, policy, 1000] / per["this tree", policy, 1000]
+                print(
+                    f"{'':<12} {policy:<8} at 1000 nodes {args.baseline} / this tree: {speed:.2f}"
+                )
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -8,10 +8,11 @@ never repeated. Like the other policies it is a pure function of the journal and
 
 from __future__ import annotations
 
+import itertools
 import random
 
 from .journal import Journal, Node
-from .policy import Action, ensemble_action, expansion_key, in_flight, is_debuggable, ranked
+from .policy import Action, debuggable, ensemble_action, expansion_key, in_flight
 
 
 class EvolvePolicy:
@@ -39,7 +40,7 @@ class EvolvePolicy:
 
     def population(self, journal: Journal) -> list[Node]:
         """The best good nodes, best first."""
-        return ranked(journal, journal.nodes)[: self.population_size]
+        return list(itertools.islice(journal.ranked(), self.population_size))
 
     def select(self, journal: Journal, rng: random.Random) -> Action:
         if len(journal.draft_nodes) < self.num_drafts:
@@ -49,45 +50,39 @@ class EvolvePolicy:
         if ensemble is not None:
             return ensemble
         if rng.random() < self.debug_prob:
-            debuggable = [
-                n
-                for n in journal.nodes
-                if is_debuggable(journal, n, self.max_debug_depth) and ("debug", n.id) not in busy
+            buggy = [
+                n for n in debuggable(journal, self.max_debug_depth) if ("debug", n.id) not in busy
             ]
-            if debuggable:
-                return Action("debug", rng.choice(debuggable).id)
+            if buggy:
+                return Action("debug", rng.choice(buggy).id)
         population = self.population(journal)
         if not population:
             return Action("draft")
         if rng.random() < self.crossover_prob:
-            pair = self._pair(journal, population, busy, rng)
+            pair = self._pair(journal, population, rng)
             if pair is not None:
                 return Action("crossover", pair[0].id, (pair[1].id,))
         free = [n for n in population if ("improve", n.id) not in busy]
         if free:
             return Action("improve", _tournament(free, rng).id)
-        pair = self._pair(journal, population, busy, rng)  # every member is being mutated
+        pair = self._pair(journal, population, rng)  # every member is being mutated
         if pair is not None:
             return Action("crossover", pair[0].id, (pair[1].id,))
         return Action("draft")
 
     @staticmethod
     def _pair(
-        journal: Journal, population: list[Node], busy: set[tuple], rng: random.Random
+        journal: Journal, population: list[Node], rng: random.Random
     ) -> tuple[Node, Node] | None:
         """Two members by tournament, better first, whose crossover is neither done nor running."""
-        used = busy | {
-            expansion_key(n.stage, n.parent_id, n.merged_ids)
-            for n in journal.nodes
-            if n.stage == "crossover"
-        }
         first = _tournament(population, rng)
         order = [first] + [n for n in population if n is not first]
         for a in order:
             mates = [
                 b
                 for b in population
-                if b is not a and expansion_key("crossover", a.id, [b.id]) not in used
+                if b is not a
+                and not journal.has_expansion(expansion_key("crossover", a.id, [b.id]))
             ]
             if mates:
                 b = _tournament(mates, rng)

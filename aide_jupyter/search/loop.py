@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 import uuid
@@ -298,7 +297,7 @@ class SearchLoop(NodeSteps):
                 return node
         if self._forks_only or len(self.journal) >= self.config.steps:
             return None
-        busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
+        busy = {n.parent_id for n in self.journal.in_flight() if n.parent_id}
         for attempt in range(_BUSY_RETRIES):
             # One generator per step (and retry), derived from the seed alone: the choice at step
             # N is the same whether the search ran straight through or was resumed.
@@ -317,12 +316,7 @@ class SearchLoop(NodeSteps):
 
     def _best_idle(self, busy: set[str | None]) -> Node | None:
         """The best good node without a child in flight."""
-        lower = bool(self.journal.lower_is_better)
-        good = [n for n in self.journal.nodes if n.is_good and n.id not in busy]
-        good = [n for n in good if n.metric is not None and not math.isnan(n.metric)]
-        if not good:
-            return None
-        return min(good, key=lambda n: n.metric if lower else -n.metric)  # type: ignore[operator]
+        return next((n for n in self.journal.ranked(finite=False) if n.id not in busy), None)
 
     def _collect(
         self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
+from .index import expansion_key
 from .journal import Journal, Node
 
 
@@ -34,26 +35,14 @@ class Policy(Protocol):
 
 
 def ranked(journal: Journal, nodes: list[Node]) -> list[Node]:
-    """Good nodes with a finite metric, best first (ties: the earlier node)."""
-    lower = bool(journal.lower_is_better)
-    ok = [n for n in nodes if n.is_good and n.metric is not None and math.isfinite(n.metric)]
-    return sorted(ok, key=lambda n: (n.metric if lower else -n.metric, n.step))  # type: ignore[operator]
-
-
-def expansion_key(stage: str, parent_id: str | None, others: tuple[str, ...] | list[str]) -> tuple:
-    """What makes two expansions the same: the operator and the nodes it starts from."""
-    if stage in ("ensemble", "crossover"):
-        return (stage, frozenset([parent_id, *others]))
-    return (stage, parent_id)
+    """Good nodes of `nodes` with a finite metric, best first (ties: the earlier node)."""
+    wanted = {n.id for n in nodes}
+    return [n for n in journal.ranked() if n.id in wanted]
 
 
 def in_flight(journal: Journal) -> set[tuple]:
     """Expansion keys of the nodes queued or running now."""
-    return {
-        expansion_key(n.stage, n.parent_id, n.merged_ids)
-        for n in journal.nodes
-        if not n.is_finished
-    }
+    return {expansion_key(n.stage, n.parent_id, n.merged_ids) for n in journal.in_flight()}
 
 
 def ensemble_action(journal: Journal, min_good: int, size: int) -> Action | None:
@@ -63,19 +52,40 @@ def ensemble_action(journal: Journal, min_good: int, size: int) -> Action | None
     never repeats the same members. `min_good` 0 turns ensembles off."""
     if min_good <= 0 or size < 2:
         return None
-    pool = ranked(journal, [n for n in journal.nodes if n.stage != "ensemble"])
-    if len(pool) < max(2, min_good):
-        return None
-    done = [n for n in journal.nodes if n.stage == "ensemble"]
+    done = journal.stage_nodes("ensemble")
     if any(not n.is_finished for n in done):
         return None
-    if done and sum(1 for n in pool if n.step > done[-1].step) < min_good:
+    top: list[Node] = []
+    need = max(2, min_good, size)
+    for node in journal.ranked():  # the top `need` good non-ensemble nodes
+        if node.stage != "ensemble":
+            top.append(node)
+            if len(top) == need:
+                break
+    if len(top) < max(2, min_good):
         return None
-    top = pool[:size]
-    key = expansion_key("ensemble", top[0].id, [n.id for n in top[1:]])
-    if any(expansion_key(n.stage, n.parent_id, n.merged_ids) == key for n in done):
+    if done:
+        last = max(n.step for n in done)
+        fresh = 0
+        for node in reversed(journal.nodes):  # good non-ensemble nodes since the last ensemble
+            if node.step <= last or fresh >= min_good:
+                break
+            fresh += node.stage != "ensemble" and node.is_good and _finite(node)
+        if fresh < min_good:
+            return None
+    top = top[:size]
+    if journal.has_expansion(expansion_key("ensemble", top[0].id, [n.id for n in top[1:]])):
         return None
     return Action("ensemble", top[0].id, tuple(n.id for n in top[1:]))
+
+
+def _finite(node: Node) -> bool:
+    return node.metric is not None and math.isfinite(node.metric)
+
+
+def debuggable(journal: Journal, max_debug_depth: int) -> list[Node]:
+    """The nodes `is_debuggable` allows, in step order (only buggy leaves can be)."""
+    return [n for n in journal.buggy_leaves() if is_debuggable(journal, n, max_debug_depth)]
 
 
 def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
@@ -126,11 +136,9 @@ class GreedyPolicy:
         if ensemble is not None:
             return ensemble
         if rng.random() < self.debug_prob:
-            debuggable = [
-                n for n in journal.nodes if is_debuggable(journal, n, self.max_debug_depth)
-            ]
-            if debuggable:
-                return Action("debug", rng.choice(debuggable).id)
+            buggy = debuggable(journal, self.max_debug_depth)
+            if buggy:
+                return Action("debug", rng.choice(buggy).id)
         best = journal.best_node()
         if best is None:
             return Action("draft")
