@@ -65,7 +65,7 @@ export function addCommands(deps: IActionDeps): string[] {
     await panel.context.ready;
     const seedCell =
       search.seed?.cell_id && panel.context.path === search.notebook_path
-        ? search.seed.cell_id
+        ? { cellId: search.seed.cell_id, source: node.seed_code }
         : null;
     insertBelowActive(
       panel,
@@ -119,7 +119,7 @@ export function addCommands(deps: IActionDeps): string[] {
       if (panel.context.model.dirty && !panel.context.model.readOnly) {
         await panel.context.save().catch(() => undefined);
       }
-      model.showForm(true, { code, cellId: cell.model.id });
+      model.form.show(true, { code, cellId: cell.model.id });
       app.shell.activateById(deps.panelId);
     }
   });
@@ -136,7 +136,7 @@ export function addCommands(deps: IActionDeps): string[] {
     icon: addIcon,
     execute: () => {
       app.shell.activateById(deps.panelId);
-      model.showForm(true);
+      model.form.show(true);
     }
   });
   commands.addCommand(CommandIDs.stop, {

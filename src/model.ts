@@ -1,15 +1,16 @@
 import { ServerConnection } from '@jupyterlab/services';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { AideRequestError } from './api';
 import { AideClient } from './client';
+import { FormState } from './form';
 import { DetailState, NodeView } from './nodeView';
 import { SearchSelection } from './selection';
 import { RESYNC_INTERVAL_MS, Resync } from './resync';
-import { orderSearches, versionMismatchMessage } from './searches';
+import { SearchActions } from './searchActions';
+import { orderSearches } from './searches';
+import { checkServer } from './serverState';
 import { SearchStore } from './store';
 import {
-  IFormSeed,
   INodeSummary,
   ISearchRequest,
   ISearchSummary,
@@ -19,7 +20,6 @@ import {
   ServerState
 } from './tokens';
 import { SearchTree } from './tree';
-import { compatible } from './version';
 
 // Kept importable from here: the widgets and other modules have always found them in model.ts.
 export type { DetailState } from './nodeView';
@@ -37,7 +37,7 @@ export { RESYNC_INTERVAL_MS } from './resync';
  * selected node, kept current by live events from jupyter_server's event bus. The REST calls are
  * in client.ts, the searches in store.ts, the selected search's tree in selection.ts, what is open
  * in it (collapsed branches, the node detail) in nodeView.ts, the catch-up after missed events in
- * resync.ts.
+ * resync.ts, the New search form's state in form.ts.
  */
 export class AideModel {
   constructor(
@@ -54,6 +54,12 @@ export class AideModel {
       nodeChanged
     );
     this._store = new SearchStore(() => this._searchesChanged.emit());
+    this._actions = new SearchActions(this._client, {
+      apply: event => this.applyEvent(event),
+      fail: error => this._fail(error),
+      selectSearch: id => this.selectSearch(id),
+      loadedSearchId: () => (this._selection.tree ? this._selection.id : null)
+    });
     this._resync = new Resync(this._client, this._store, this._selection, {
       ready: () => this._state.kind === 'ready',
       merged: () => this._dropVanishedSelection(),
@@ -138,32 +144,8 @@ export class AideModel {
     return this._view.detail;
   }
 
-  /** Is the new-search form open? (Panel state, toggled by the New search command.) */
-  get formOpen(): boolean {
-    return this._formOpen;
-  }
-
-  get formChanged(): ISignal<this, boolean> {
-    return this._formChanged;
-  }
-
-  /**
-   * Open or close the form. `seed`: start from this notebook cell's code ("Improve this cell with
-   * AIDE"); a plain open starts from a blank page. Closing forgets the seed.
-   */
-  showForm(open: boolean, seed: IFormSeed | null = null): void {
-    const seedChanged = open && seed !== this._formSeed;
-    this._formSeed = open ? seed : null;
-    if (open !== this._formOpen || seedChanged) {
-      this._formOpen = open;
-      this._formChanged.emit(open);
-    }
-  }
-
-  /** The cell the open form starts from, or null for a blank-page search. */
-  get formSeed(): IFormSeed | null {
-    return this._formSeed;
-  }
+  /** The New search form: open or not, and the cell it starts from (form.ts). */
+  readonly form = new FormState();
 
   /** Indices of the cells ticked for a cherry-pick, in the selected node. */
   get pickedCells(): ReadonlySet<number> {
@@ -173,25 +155,10 @@ export class AideModel {
   /** Ask the server extension whether it is there, then list the searches; never throws. */
   async refresh(): Promise<ServerState> {
     this._setState({ kind: 'loading' });
-    try {
-      const health = await this._client.health();
-      if (!compatible(health.version)) {
-        this._setState({
-          kind: 'error',
-          message: versionMismatchMessage(health.version)
-        });
-        return this._state;
-      }
-      this._setState({ kind: 'ready', health });
-    } catch (error) {
-      if (error instanceof AideRequestError && error.serverExtensionMissing) {
-        this._setState({ kind: 'missing', message: error.message });
-      } else {
-        this._setState({ kind: 'error', message: (error as Error).message });
-      }
-      return this._state;
+    this._setState(await checkServer(this._client));
+    if (this._state.kind === 'ready') {
+      await this.loadSearches();
     }
-    await this.loadSearches();
     return this._state;
   }
 
@@ -251,6 +218,7 @@ export class AideModel {
   /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
   async selectSearch(id: string | null): Promise<void> {
     this._autoSelected = false;
+    this._followBest = true;
     const selection = this._selection;
     if (id === selection.id && (selection.tree || selection.loading)) {
       return;
@@ -268,12 +236,19 @@ export class AideModel {
       error => this._fail(error)
     );
     if (openOn !== null) {
-      await this.selectNode(openOn);
+      await this._showBest(openOn);
     }
   }
 
-  /** Select a node and fetch its detail (code, output, analysis, the parent's code). */
+  /** Select a node (the user's choice: the detail stops following the best) and fetch its detail. */
   selectNode(id: string | null): Promise<void> {
+    this._followBest = false;
+    return this._view.select(this._selection.id, id);
+  }
+
+  /** Show the best node while the user has not picked one, so a finished search shows its best. */
+  private _showBest(id: string): Promise<void> {
+    this._followBest = true;
     return this._view.select(this._selection.id, id);
   }
 
@@ -330,8 +305,9 @@ export class AideModel {
         if (this._selection.receive(event)) {
           this._treeChanged.emit();
           const best = this._selection.tree?.bestId;
-          if (this._view.selectedNodeId === null && best) {
-            void this.selectNode(best); // nothing chosen yet: show the best so far
+          const shown = this._view.selectedNodeId;
+          if (best && best !== shown && (shown === null || this._followBest)) {
+            void this._showBest(best); // nothing picked yet: show the best so far
           }
         }
         break;
@@ -353,34 +329,26 @@ export class AideModel {
   }
 
   /** Start a search; selects it. Throws the server's message on bad input. */
-  async createSearch(request: ISearchRequest): Promise<ISearchSummary> {
-    const search = await this._client.create(request);
-    this._store.update(search.id, search);
-    this._store.reorder();
-    await this.selectSearch(search.id);
-    return search;
+  createSearch(request: ISearchRequest): Promise<ISearchSummary> {
+    return this._actions.create(request);
   }
 
   stop(id: string): Promise<void> {
-    return this._action(id, 'stop');
+    return this._actions.act(id, 'stop');
   }
 
   pause(id: string): Promise<void> {
-    return this._action(id, 'pause');
+    return this._actions.act(id, 'pause');
   }
 
   /** Resume; on another kernel when `kernelId` is given (the old one restarted). */
   resume(id: string, kernelId?: string): Promise<void> {
-    return this._action(id, 'resume', kernelId ? { kernel_id: kernelId } : {});
+    const body = kernelId ? { kernel_id: kernelId } : {};
+    return this._actions.act(id, 'resume', body);
   }
 
-  async deleteSearch(id: string): Promise<void> {
-    try {
-      await this._client.remove(id);
-      this.applyEvent({ kind: 'removed', search_id: id });
-    } catch (error) {
-      this._fail(error);
-    }
+  deleteSearch(id: string): Promise<void> {
+    return this._actions.remove(id);
   }
 
   /** Fork a node with an instruction or edited code; the child is selected when it appears. */
@@ -389,19 +357,7 @@ export class AideModel {
     body: { instruction?: string; code?: string },
     searchId: string | null = this._selection.id
   ): Promise<INodeSummary | null> {
-    if (!searchId) {
-      return null;
-    }
-    try {
-      const child = await this._client.fork(searchId, nodeId, body);
-      if (searchId === this._selection.id && this._selection.tree) {
-        this.applyEvent({ kind: 'node', search_id: searchId, node: child });
-      }
-      return child;
-    } catch (error) {
-      this._fail(error);
-      return null;
-    }
+    return searchId ? this._actions.fork(searchId, nodeId, body) : null;
   }
 
   /** Catch up with what the live events may have missed (resync.ts); true when it asked. */
@@ -420,20 +376,8 @@ export class AideModel {
 
   dispose(): void {
     this.stopResync();
+    this.form.dispose();
     Signal.clearData(this);
-  }
-
-  private async _action(
-    id: string,
-    verb: string,
-    body?: object
-  ): Promise<void> {
-    try {
-      const search = await this._client.act(id, verb, body);
-      this.applyEvent({ kind: 'search', search_id: id, search });
-    } catch (error) {
-      this._fail(error);
-    }
   }
 
   /** The selected search is gone from the list: select nothing. */
@@ -458,15 +402,14 @@ export class AideModel {
   private readonly _selection: SearchSelection;
   private readonly _store: SearchStore;
   private readonly _resync: Resync;
+  private readonly _actions: SearchActions;
   private _state: ServerState = { kind: 'loading' };
   private _autoSelected = false;
+  private _followBest = true;
   private readonly _stateChanged = new Signal<this, ServerState>(this);
   private readonly _searchesChanged = new Signal<this, void>(this);
   private readonly _treeChanged = new Signal<this, void>(this);
   private readonly _nodeChanged = new Signal<this, void>(this);
   private readonly _errorOccurred = new Signal<this, string>(this);
   private _notebookPath: string | null = null;
-  private _formOpen = false;
-  private _formSeed: IFormSeed | null = null;
-  private readonly _formChanged = new Signal<this, boolean>(this);
 }

@@ -148,6 +148,8 @@ export interface IVariable {
   name: string;
   type: string;
   shape?: number[] | string | null;
+  /** A table's column names (at most 500), for the form's target picker. */
+  columns?: string[];
 }
 
 /** The body of `POST /aide/searches`. */

@@ -88,3 +88,25 @@ def test_output_keeps_head_and_tail(tmp_path: Path) -> None:
 def test_mode_validation() -> None:
     with pytest.raises(ValueError):
         KernelExecutor({}, mode="thread")
+
+
+def test_variables_name_table_columns_only() -> None:
+    import numpy as np
+    import pandas as pd
+
+    from aide_jupyter.executors.runner.common import variables
+
+    class Odd:
+        shape = (2,)
+        columns = 3  # not a sequence of names
+
+    ns = {
+        "wide": pd.DataFrame(np.zeros((2, 600)), columns=[f"c{i}" for i in range(600)]),
+        "arr": np.zeros((3, 2)),
+        "odd": Odd(),
+        "DataFrame": pd.DataFrame,
+    }
+    found = {v["name"]: v for v in variables(ns)}
+    assert found["wide"]["columns"] == [f"c{i}" for i in range(500)]  # capped
+    assert "columns" not in found["arr"] and "columns" not in found["odd"]
+    assert "DataFrame" not in found  # a class is not data

@@ -86,3 +86,35 @@ def test_resume_from_existing_journal(tmp_path: Path) -> None:
     writer.update(info2, journal2, force=True)
     _, journal3 = load_journal(writer.path)
     assert [n.id for n in journal3.nodes] == [f"n{i:04d}" for i in range(9)]
+
+
+def test_run_folder_deleted_under_a_search_is_written_again(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import shutil
+
+    info, journal = make_info(), make_journal(3)
+    writer = JournalWriter(tmp_path / "aide-runs" / "s-test")
+    writer.update(info, journal, force=True)
+    shutil.rmtree(writer.run_dir)
+    journal.nodes[1].analysis = "after the folder went"
+    with caplog.at_level(logging.WARNING, logger="aide_jupyter.journal.writer"):
+        assert writer.update(info, journal, ["n0001"], force=True)
+    assert "was removed" in caplog.text
+    _, again = load_journal(writer.path)
+    assert node_state(again) == node_state(journal)
+    assert (writer.run_dir / "tree.html").exists()
+
+
+def test_a_removed_project_folder_is_not_resurrected(tmp_path: Path, caplog) -> None:  # type: ignore[no-untyped-def]
+    import logging
+    import shutil
+
+    info, journal = make_info(), make_journal(2)
+    writer = JournalWriter(tmp_path / "project" / "aide-runs" / "s-test")
+    writer.update(info, journal, force=True)
+    shutil.rmtree(tmp_path / "project" / "aide-runs")
+    with caplog.at_level(logging.WARNING, logger="aide_jupyter.journal.writer"):
+        writer.update(info, journal, None, force=True)
+        writer.update(info, journal, None, force=True)
+    assert not (tmp_path / "project" / "aide-runs").exists()
+    assert caplog.text.count("no longer written") == 1  # said once, not per event

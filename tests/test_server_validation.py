@@ -149,3 +149,6 @@ async def test_variables_lists_the_kernels_data(jp_fetch, jp_serverapp):
     assert code == 200, found
     df = next(v for v in found["variables"] if v["name"] == "df")
     assert df["type"].endswith("DataFrame") and list(df["shape"]) == [160, 5]
+    # Tables name their columns (the form's target picker); other variables do not.
+    assert df["columns"] == ["a", "b", "c", "d", "label"]
+    assert all("columns" not in v for v in found["variables"] if v["name"] != "df")

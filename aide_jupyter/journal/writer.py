@@ -86,6 +86,7 @@ class JournalWriter:
         self._footer = ""
         self._snapshot: tuple[SearchInfo, bool | None] | None = None
         self._dirty = False
+        self._abandoned = False  # the run folder and its parent were removed: stop writing
         self._timer: threading.Timer | None = None
         self._last_end = 0.0
         self._last_cost = 0.0
@@ -228,6 +229,9 @@ class JournalWriter:
                 f"holds search {self.loaded[0].id!r}, not "
                 f"{self._snapshot[0].id!r}; not overwriting it",
             )
+        if not self._run_dir_ready():
+            self._dirty = False
+            return
         fragments = [self._nb[i] for i in self._order]
         atomic_write(self.path, notebook_chunks(fragments, self._footer))
         self._stamp = _stamp(self.path)
@@ -237,6 +241,23 @@ class JournalWriter:
         self._dirty = False
         self._last_end = time.monotonic()
         self._last_cost = self._last_end - start
+
+    def _run_dir_ready(self) -> bool:
+        """Is there a run folder to write to? Deleted under a running search, it is made again
+        (the state is all in memory); when its parent is gone too, the folder it lived in was
+        removed on purpose: the writer stops writing (said once) rather than resurrect it."""
+        folder = self.path.parent
+        if folder.is_dir():
+            return True
+        if self._abandoned:
+            return False
+        if folder.parent.is_dir():
+            log.warning("run folder %s was removed; writing the journal again", folder)
+            folder.mkdir()
+            return True
+        log.warning("%s and its parent were removed; the journal is no longer written", folder)
+        self._abandoned = True
+        return False
 
     def _write_exports(self) -> None:
         info, lower = self._snapshot  # type: ignore[misc]

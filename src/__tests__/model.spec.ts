@@ -10,6 +10,7 @@ import * as path from 'path';
 import { AideModel, orderSearches, pausedByKernel } from '../model';
 import { INodeSummary, ISearchSummary, SEARCH_EVENT_SCHEMA } from '../tokens';
 import { compatible, FRONTEND_VERSION } from '../version';
+import { nodeSummary } from './summaries';
 
 type Handler = (
   body: any,
@@ -90,16 +91,7 @@ function node(
   parent: string | null,
   extra: Partial<INodeSummary> = {}
 ): INodeSummary {
-  return {
-    id,
-    step,
-    stage: parent ? 'improve' : 'draft',
-    parent_id: parent,
-    status: 'done',
-    metric: 0.5 + step / 100,
-    is_buggy: false,
-    ...extra
-  };
+  return nodeSummary(id, step, parent, { metric: 0.5 + step / 100, ...extra });
 }
 
 describe('version', () => {
@@ -353,6 +345,34 @@ describe('AideModel tree and events', () => {
       search_id: 'fresh',
       node: node('q', 0, null)
     });
+    expect(model.selectedNodeId).toBe('q');
+    // Still nothing picked by the user: a better node takes over the detail ...
+    routes['GET /aide/searches/fresh/nodes/r'] = () => [
+      200,
+      {
+        ...node('r', 1, 'q'),
+        plan: 'p',
+        code: 'x',
+        output: '',
+        analysis: '',
+        cells: ['x'],
+        parent_code: 'x'
+      }
+    ];
+    model.applyEvent({
+      kind: 'node',
+      search_id: 'fresh',
+      node: node('r', 1, 'q', { metric: 0.99 })
+    });
+    expect(model.selectedNodeId).toBe('r');
+    // ... until the user picks a node: then a newer best leaves it alone.
+    await model.selectNode('q');
+    model.applyEvent({
+      kind: 'node',
+      search_id: 'fresh',
+      node: node('s', 2, 'r', { metric: 0.999 })
+    });
+    expect(model.tree?.bestId).toBe('s');
     expect(model.selectedNodeId).toBe('q');
     await model.selectSearch('mine');
 

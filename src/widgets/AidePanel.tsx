@@ -37,7 +37,15 @@ export function ServerStatus(props: {
       );
     case 'ready':
       return (
-        <div className="jp-aide-status jp-aide-muted" data-state="ready">
+        <div
+          className="jp-aide-status jp-aide-muted"
+          data-state="ready"
+          title={trans.__(
+            'AIDE server extension %1 · Coders: %2',
+            state.health.version,
+            state.health.coders.join(', ')
+          )}
+        >
           {trans.__('AIDE server extension %1', state.health.version)}
           {' · '}
           {trans.__('Coders: %1', state.health.coders.join(', '))}
@@ -61,7 +69,7 @@ function SearchesSection(props: {
   defaults: () => IFormDefaults;
 }): JSX.Element {
   const { model, trans } = props;
-  useSignals(model.stateChanged, model.formChanged);
+  useSignals(model.stateChanged, model.form.changed);
   const [error, setError] = React.useState<string | null>(null);
   React.useEffect(() => {
     const show = (_: AideModel, message: string) => setError(message);
@@ -82,27 +90,27 @@ function SearchesSection(props: {
           </button>
         </div>
       ) : null}
-      {state.kind === 'ready' && model.formOpen ? (
+      {state.kind === 'ready' && model.form.open ? (
         <NewSearchForm
-          key={model.formSeed ? `seed:${model.formSeed.cellId}` : 'blank'}
+          key={model.form.seed ? `seed:${model.form.seed.cellId}` : 'blank'}
           model={model}
           trans={trans}
           coders={state.health.coders}
           defaults={props.defaults()}
-          onDone={() => model.showForm(false)}
+          onDone={() => model.form.show(false)}
         />
       ) : null}
       <SearchList
         model={model}
         trans={trans}
-        onNew={() => model.showForm(true)}
+        onNew={() => model.form.show(true)}
       />
     </div>
   );
 }
 
 /** How the sidebar's height is shared at first (the accordion distributes it by these). */
-export const SECTION_STRETCH = { searches: 2, tree: 8, detail: 4 };
+export const SECTION_STRETCH = { searches: 2, tree: 10, detail: 4 };
 /** While the New search form is open, the Searches section holds it: most of the height. */
 export const FORM_SIZES = [7, 2, 1];
 
@@ -191,7 +199,7 @@ export class AidePanel extends SidePanel {
 
     // The form opens roomy (not squeezed into the Searches section's share), and the sections get
     // their shares back when it closes.
-    model.formChanged.connect((_, open) => {
+    model.form.changed.connect((_, open) => {
       const accordion = this.content as AccordionPanel;
       if (open) {
         accordion.expand(0);

@@ -2,16 +2,12 @@ import { TranslationBundle } from '@jupyterlab/translation';
 import * as React from 'react';
 
 import { AideModel } from '../model';
-import { chartData } from '../chart';
-import { formatMetric, useSignals } from './hooks';
-
-const W = 300;
-const H = 76;
-const PAD = { left: 38, right: 8, top: 8, bottom: 18 };
+import { chartData, chartLayout } from '../chart';
+import { formatMetric, useSignals, useWidth } from './hooks';
 
 /**
- * Metric by step, inline SVG: one dot per good node, the best-so-far as a step line. Clicking a
- * dot selects its node. Scales to the panel's width (viewBox).
+ * Metric by step, inline SVG drawn at the panel's real width (so labels keep their size): one
+ * dot per good node, the best-so-far as a step line. Clicking a dot selects its node.
  */
 export function MetricChart(props: {
   model: AideModel;
@@ -19,6 +15,7 @@ export function MetricChart(props: {
 }): JSX.Element | null {
   const { model, trans } = props;
   useSignals(model.treeChanged, model.nodeChanged);
+  const [ref, width] = useWidth<HTMLDivElement>(260);
   const tree = model.tree;
   const version = tree?.version ?? -1;
   const data = React.useMemo(
@@ -35,92 +32,77 @@ export function MetricChart(props: {
       </div>
     );
   }
-  const steps = data.points.map(p => p.step);
-  const metrics = data.points.map(p => p.metric);
-  const x0 = Math.min(...steps);
-  const x1 = Math.max(...steps, x0 + 1);
-  let y0 = Math.min(...metrics);
-  let y1 = Math.max(...metrics);
-  if (y0 === y1) {
-    y0 -= 0.5 * Math.abs(y0 || 1);
-    y1 += 0.5 * Math.abs(y1 || 1);
-  }
-  const sx = (s: number) =>
-    PAD.left + ((s - x0) / (x1 - x0)) * (W - PAD.left - PAD.right);
-  const sy = (m: number) =>
-    PAD.top + (1 - (m - y0) / (y1 - y0)) * (H - PAD.top - PAD.bottom);
+  const layout = chartLayout(
+    data.points.map(p => p.step),
+    data.points.map(p => p.metric),
+    formatMetric,
+    step => trans.__('step %1', step),
+    width
+  );
+  const { axes, x, y } = layout;
   let line = '';
   data.bestSoFar.forEach((p, i) => {
     line +=
-      i === 0
-        ? `M${sx(p.step)},${sy(p.metric)}`
-        : `H${sx(p.step)}V${sy(p.metric)}`;
+      i === 0 ? `M${x(p.step)},${y(p.metric)}` : `H${x(p.step)}V${y(p.metric)}`;
   });
-  line += `H${sx(x1)}`;
+  line += `H${axes.right}`;
   const selected = model.selectedNodeId;
+  // The best and the selected dot are drawn last, on top of their neighbours.
+  const points = [...data.points].sort(
+    (a, b) =>
+      Number(a.best || a.id === selected) - Number(b.best || b.id === selected)
+  );
   return (
-    <svg
-      className="jp-aide-chart"
-      viewBox={`0 0 ${W} ${H}`}
-      role="img"
-      aria-label={trans.__('Metric by step')}
-      data-points={data.points.length}
-    >
-      <line
-        className="jp-aide-axis"
-        x1={PAD.left}
-        y1={H - PAD.bottom}
-        x2={W - PAD.right}
-        y2={H - PAD.bottom}
-      />
-      <line
-        className="jp-aide-axis"
-        x1={PAD.left}
-        y1={PAD.top}
-        x2={PAD.left}
-        y2={H - PAD.bottom}
-      />
-      <text
-        className="jp-aide-tick"
-        x={PAD.left - 3}
-        y={PAD.top + 6}
-        textAnchor="end"
+    <div className="jp-aide-chart-box" ref={ref}>
+      <svg
+        className="jp-aide-chart"
+        width={layout.width}
+        height={layout.height}
+        viewBox={`0 0 ${layout.width} ${layout.height}`}
+        role="img"
+        aria-label={trans.__('Metric by step')}
+        data-points={data.points.length}
       >
-        {formatMetric(y1)}
-      </text>
-      <text
-        className="jp-aide-tick"
-        x={PAD.left - 3}
-        y={H - PAD.bottom}
-        textAnchor="end"
-      >
-        {formatMetric(y0)}
-      </text>
-      <text className="jp-aide-tick" x={PAD.left} y={H - 4}>
-        {trans.__('step %1', x0)}
-      </text>
-      <text
-        className="jp-aide-tick"
-        x={W - PAD.right}
-        y={H - 4}
-        textAnchor="end"
-      >
-        {x1}
-      </text>
-      <path className="jp-aide-best-line" d={line} />
-      {data.points.map(p => (
-        <circle
-          key={p.id}
-          className={`jp-aide-dot${p.best ? ' jp-aide-dot-best' : ''}${p.id === selected ? ' jp-mod-selected' : ''}`}
-          data-node-id={p.id}
-          cx={sx(p.step)}
-          cy={sy(p.metric)}
-          r={p.best || p.id === selected ? 4 : 3}
-          onClick={() => void model.selectNode(p.id)}
-        >
-          <title>{`#${p.step}: ${formatMetric(p.metric)}`}</title>
-        </circle>
-      ))}
-    </svg>
+        <line
+          className="jp-aide-axis"
+          x1={axes.left}
+          y1={axes.bottom}
+          x2={axes.right}
+          y2={axes.bottom}
+        />
+        <line
+          className="jp-aide-axis"
+          x1={axes.left}
+          y1={axes.top}
+          x2={axes.left}
+          y2={axes.bottom}
+        />
+        {layout.labels.map(label => (
+          <text
+            key={`${label.anchor}-${label.x}-${label.y}`}
+            className="jp-aide-tick"
+            x={label.x}
+            y={label.y}
+            textAnchor={label.anchor}
+          >
+            {label.text}
+          </text>
+        ))}
+        <path className="jp-aide-best-line" d={line} />
+        {points.map(p => (
+          <circle
+            key={p.id}
+            className={`jp-aide-dot${p.best ? ' jp-aide-dot-best' : ''}${p.id === selected ? ' jp-mod-selected' : ''}`}
+            data-node-id={p.id}
+            cx={x(p.step)}
+            cy={y(p.metric)}
+            r={p.best || p.id === selected ? layout.radius + 1 : layout.radius}
+            onClick={() => void model.selectNode(p.id)}
+          >
+            <title>{`#${p.step}: ${formatMetric(p.metric)}`}</title>
+          </circle>
+        ))}
+      </svg>
+    </div>
   );
 }

@@ -3,6 +3,7 @@ import * as React from 'react';
 
 import { AideModel } from '../model';
 import { IVariable } from '../tokens';
+import { offeredVariables, targetColumns } from '../variables';
 
 /** What the form remembers between openings (defaults from the settings). */
 export interface IFormDefaults {
@@ -34,7 +35,7 @@ export function NewSearchForm(props: {
   const [workers, setWorkers] = React.useState(0);
   const [seedDrafts, setSeedDrafts] = React.useState(2);
   const [busy, setBusy] = React.useState(false);
-  const seed = model.formSeed;
+  const seed = model.form.seed;
   const [error, setError] = React.useState<string | null>(null);
 
   React.useEffect(() => {
@@ -47,9 +48,12 @@ export function NewSearchForm(props: {
     model.variables(kernelId).then(
       vars => {
         if (live) {
-          setVariables(vars);
-          if (vars.length === 1) {
-            setData([vars[0].name]);
+          const offered = offeredVariables(vars);
+          setVariables(offered);
+          // One table (or one variable at all): it is surely the data.
+          const tables = offered.filter(v => v.columns);
+          if (tables.length === 1 || offered.length === 1) {
+            setData([(tables[0] ?? offered[0]).name]);
           }
         }
       },
@@ -80,7 +84,10 @@ export function NewSearchForm(props: {
         notebook_path: model.notebookPath ?? undefined,
         goal: goal.trim(),
         data: data.length ? data : undefined,
-        target: target.trim() || undefined,
+        target:
+          (columns.length > 0 && !columns.includes(target)
+            ? ''
+            : target.trim()) || undefined,
         steps,
         workers: workers || undefined,
         model: llm || undefined,
@@ -104,6 +111,8 @@ export function NewSearchForm(props: {
 
   const toggle = (name: string) =>
     setData(d => (d.includes(name) ? d.filter(n => n !== name) : [...d, name]));
+  const columns = targetColumns(variables ?? [], data);
+  const firstOther = (variables ?? []).findIndex(v => !v.columns);
 
   return (
     <form className="jp-aide-form" onSubmit={submit}>
@@ -140,8 +149,11 @@ export function NewSearchForm(props: {
             )}
           </div>
         ) : null}
-        {variables?.map(v => (
-          <label key={v.name} className="jp-aide-var">
+        {variables?.map((v, i) => (
+          <label
+            key={v.name}
+            className={`jp-aide-var${i === firstOther && i > 0 ? ' jp-aide-var-other' : ''}`}
+          >
             <input
               type="checkbox"
               name="data"
@@ -161,44 +173,51 @@ export function NewSearchForm(props: {
       </fieldset>
       <label>
         {trans.__('Target column')}
-        <input
-          className="jp-mod-styled"
-          name="target"
-          value={target}
-          onChange={e => setTarget(e.target.value)}
-        />
+        {columns.length > 0 ? (
+          <select
+            className="jp-mod-styled"
+            title={trans.__(
+              'The column the solutions predict (from the ticked tables); (none) leaves it to the goal'
+            )}
+            name="target"
+            value={columns.includes(target) ? target : ''}
+            onChange={e => setTarget(e.target.value)}
+          >
+            <option value="">{trans.__('(none)')}</option>
+            {columns.map(c => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        ) : (
+          <input
+            className="jp-mod-styled"
+            name="target"
+            value={target}
+            placeholder={trans.__('the column to predict, if any')}
+            onChange={e => setTarget(e.target.value)}
+          />
+        )}
       </label>
       <div className="jp-aide-row">
-        <label>
-          {trans.__('Steps')}
-          <input
-            className="jp-mod-styled"
-            name="steps"
-            type="number"
-            min={1}
-            max={1000}
-            value={steps}
-            onChange={e =>
-              setSteps(Math.max(1, parseInt(e.target.value || '1', 10)))
-            }
-          />
-        </label>
-        <label
+        <NumberField
+          label={trans.__('Steps')}
+          name="steps"
+          min={1}
+          max={1000}
+          value={steps}
+          onChange={setSteps}
+        />
+        <NumberField
+          label={trans.__('Workers')}
           title={trans.__('Extra kernels like this one that share the nodes')}
-        >
-          {trans.__('Workers')}
-          <input
-            className="jp-mod-styled"
-            name="workers"
-            type="number"
-            min={0}
-            max={64}
-            value={workers}
-            onChange={e =>
-              setWorkers(Math.max(0, parseInt(e.target.value || '0', 10)))
-            }
-          />
-        </label>
+          name="workers"
+          min={0}
+          max={64}
+          value={workers}
+          onChange={setWorkers}
+        />
         <label>
           {trans.__('Model')}
           <input
@@ -282,20 +301,48 @@ function SeedBox(props: {
         )}
       </div>
       <pre className="jp-aide-seed-code">{preview}</pre>
-      <label>
-        {trans.__('Fresh drafts beside your code')}
-        <input
-          className="jp-mod-styled"
-          name="seed_drafts"
-          type="number"
-          min={0}
-          max={20}
-          value={props.drafts}
-          onChange={e =>
-            props.setDrafts(Math.max(0, parseInt(e.target.value || '0', 10)))
-          }
-        />
-      </label>
+      <NumberField
+        label={trans.__('Fresh drafts beside your code')}
+        name="seed_drafts"
+        min={0}
+        max={20}
+        value={props.drafts}
+        onChange={props.setDrafts}
+      />
     </div>
+  );
+}
+
+/** A whole-number field kept within [min, max] (an empty box means the minimum). */
+function NumberField(props: {
+  label: string;
+  name: string;
+  min: number;
+  max: number;
+  value: number;
+  onChange: (value: number) => void;
+  title?: string;
+}): JSX.Element {
+  return (
+    <label title={props.title}>
+      {props.label}
+      <input
+        className="jp-mod-styled"
+        name={props.name}
+        type="number"
+        min={props.min}
+        max={props.max}
+        value={props.value}
+        onChange={e => {
+          const n = parseInt(e.target.value || String(props.min), 10);
+          props.onChange(
+            Math.min(
+              props.max,
+              Math.max(props.min, Number.isNaN(n) ? props.min : n)
+            )
+          );
+        }}
+      />
+    </label>
   );
 }

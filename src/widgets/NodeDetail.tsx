@@ -196,15 +196,12 @@ export function NodeDetail(props: {
         <dt>{trans.__('Metric')}</dt>
         <dd className="jp-aide-detail-metric">
           {formatMetric(summary.metric)}
-          {summary.metric_source === 'harness'
-            ? ` (${trans.__('holdout')})`
-            : summary.metric_source
-              ? ` (${summary.metric_source})`
-              : ''}
+          {metricSourceNote(summary.metric_source, trans)}
         </dd>
         {summary.metric_source === 'harness' ||
         summary.holdout_error ||
-        summary.reported_metric !== undefined ? (
+        (summary.reported_metric !== undefined &&
+          summary.reported_metric !== null) ? (
           <>
             <dt>{trans.__('Reported')}</dt>
             <dd className="jp-aide-detail-reported">
@@ -335,4 +332,21 @@ export function NodeDetail(props: {
       </details>
     </div>
   );
+}
+
+/** Where the node's metric came from, in words (the journal's `metric_source`). */
+function metricSourceNote(
+  source: string | null | undefined,
+  trans: TranslationBundle
+): string {
+  switch (source) {
+    case 'harness':
+      return ` (${trans.__('holdout')})`;
+    case 'parsed':
+      return ` (${trans.__('printed by the script')})`;
+    case 'reported':
+      return ` (${trans.__('read from the output by the review')})`;
+    default:
+      return source ? ` (${source})` : '';
+  }
 }

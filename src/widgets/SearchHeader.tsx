@@ -4,6 +4,7 @@ import * as React from 'react';
 
 import { CommandIDs } from '../commands';
 import { AideModel, pausedByKernel } from '../model';
+import { ISearchSummary } from '../tokens';
 import { formatMetric, formatSeconds, useSignals } from './hooks';
 
 /** `builtin` or `openai`; older servers only send the model. */
@@ -92,6 +93,7 @@ export function SearchHeader(props: {
               )
             : trans.__('coder: LLM %1', search.model ?? '?')}
       </div>
+      <SearchWhere search={search} trans={trans} />
       {search.status === 'paused' && search.pause_cause === 'llm' ? (
         <div className="jp-aide-warning" data-state="paused-llm" role="status">
           {trans.__('Paused: %1', search.stop_reason ?? '')}
@@ -123,6 +125,48 @@ export function SearchHeader(props: {
         {button(CommandIDs.resume, trans.__('Resume'))}
         {button(CommandIDs.deleteSearch, trans.__('Delete'))}
       </div>
+    </div>
+  );
+}
+
+/** Where the nodes run, when it is not simply the local kernel: a gateway's host, worker kernels. */
+export function SearchWhere(props: {
+  search: ISearchSummary;
+  trans: TranslationBundle;
+}): JSX.Element | null {
+  const { search, trans } = props;
+  const workers = search.workers ?? [];
+  if (!search.host && workers.length === 0) {
+    return null;
+  }
+  const running = workers.filter(w => w.running).length;
+  const detail = workers
+    .map(w =>
+      trans.__(
+        'worker %1%2: %3 nodes%4',
+        w.kernel_id.slice(0, 8),
+        w.host ? ` on ${w.host}` : '',
+        w.nodes ?? 0,
+        w.running ? '' : trans.__(' (shut down)')
+      )
+    )
+    .join('\n');
+  return (
+    <div
+      className="jp-aide-search-where jp-aide-muted"
+      data-host={search.host ?? ''}
+      data-workers={workers.length}
+      title={detail || undefined}
+    >
+      {search.host
+        ? trans.__('kernel on %1', search.host)
+        : trans.__('local kernel')}
+      {workers.length > 0
+        ? ' · ' +
+          (running === workers.length
+            ? trans.__('%1 workers', workers.length)
+            : trans.__('%1 workers (%2 running)', workers.length, running))
+        : null}
     </div>
   );
 }

@@ -33,3 +33,27 @@ export function formatSeconds(s: number | null | undefined): string {
     ? `${s.toFixed(1)} s`
     : `${Math.floor(s / 60)} min ${Math.round(s % 60)} s`;
 }
+
+/** A callback ref for an element and its current width in pixels (follows panel resizes). */
+export function useWidth<T extends HTMLElement>(
+  initial: number
+): [(element: T | null) => void, number] {
+  const [element, setElement] = React.useState<T | null>(null);
+  const [width, setWidth] = React.useState(initial);
+  React.useEffect(() => {
+    if (!element || typeof ResizeObserver === 'undefined') {
+      return;
+    }
+    const measure = () => {
+      const w = Math.floor(element.clientWidth);
+      if (w > 0) {
+        setWidth(w);
+      }
+    };
+    measure();
+    const observer = new ResizeObserver(measure);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, [element]);
+  return [setElement, width];
+}

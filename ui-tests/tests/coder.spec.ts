@@ -3,7 +3,7 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
-import { notebookWithData } from './support';
+import { command, notebookWithData } from './support';
 
 test.use({ autoGoto: true, viewport: { width: 1280, height: 1000 } });
 
@@ -23,9 +23,7 @@ test('the header names the coder; Stop, then Resume from the panel', async ({
       hasText: 'coder: builtin coder (offline baseline'
     })
   ).toBeVisible({ timeout: 30_000 });
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel')
-  );
+  await command(page, 'aide-jupyter:open-panel');
   const head = page.locator('#aide-jupyter-panel .jp-aide-search-head');
   await expect(head).toBeVisible({ timeout: 60_000 });
   await expect(head.locator('.jp-aide-search-coder')).toHaveText(
@@ -57,12 +55,8 @@ test('the New search form opens roomy, not squeezed into the Searches section', 
   page
 }) => {
   await notebookWithData(page, 'aide-form.ipynb');
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel')
-  );
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('aide-jupyter:new-search')
-  );
+  await command(page, 'aide-jupyter:open-panel');
+  await command(page, 'aide-jupyter:new-search');
   const section = page.locator('#aide-jupyter-panel .jp-aide-searches-section');
   await expect(section.locator('form')).toBeVisible({ timeout: 30_000 });
   const box = await section.boundingBox();

@@ -3,16 +3,9 @@
  * form's Holdout field starts a search scored on held-out rows; the header names the holdout and
  * a node shows its holdout score beside the number it reported.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
-import { notebookWithData } from './support';
-
-async function command(page: IJupyterLabPageFixture, id: string): Promise<void> {
-  await page.evaluate(
-    (cmd: string) => (window as any).jupyterapp.commands.execute(cmd),
-    id
-  );
-}
+import { command, notebookWithData, submitSearchForm } from './support';
 
 test.use({ autoGoto: true, viewport: { width: 1280, height: 1000 } });
 
@@ -31,21 +24,7 @@ test.describe('AIDE trusted scores', () => {
       'ready'
     );
     await command(page, 'aide-jupyter:new-search');
-    const form = panel.locator('form.jp-aide-form');
-    await form
-      .locator('textarea[name="goal"]')
-      .fill('predict the diagnosis (target); metric accuracy');
-    const dfBox = form.locator('input[name="data"][value="df"]');
-    await expect(dfBox).toBeVisible({ timeout: 30_000 });
-    await dfBox.check();
-    await form.locator('input[name="target"]').fill('target');
-    await form.locator('input[name="steps"]').fill('2');
-    await form.locator('input[name="model"]').fill('builtin');
-    await form.locator('input[name="holdout"]').fill('0.2');
-    await form
-      .getByRole('button', { name: 'Start search' })
-      .click({ timeout: 15_000 });
-    await expect(form).toHaveCount(0, { timeout: 30_000 });
+    await submitSearchForm(page, { steps: 2, holdout: '0.2' });
 
     const head = panel.locator('.jp-aide-search-head');
     await expect(head.locator('.jp-aide-holdout')).toContainText(

@@ -6,34 +6,18 @@
 import {
   expect,
   galata,
-  IJupyterLabPageFixture,
   test
 } from '@jupyterlab/galata';
 
-import { notebookWithData } from './support';
+import {
+  command,
+  notebookCells,
+  notebookWithData,
+  submitSearchForm
+} from './support';
 
 const NOTEBOOK = 'aide-e2e.ipynb';
 
-/** The notebook's cells, read from its model (windowing may not render all of them). */
-async function notebookCells(
-  page: IJupyterLabPageFixture
-): Promise<Array<{ source: string; errors: number; metadata: any }>> {
-  return page.evaluate((path: string) => {
-    const app = (window as any).jupyterapp;
-    for (const widget of app.shell.widgets('main')) {
-      if (widget.context?.path?.endsWith(path)) {
-        return widget.content.model.toJSON().cells.map((c: any) => ({
-          source: Array.isArray(c.source) ? c.source.join('') : c.source,
-          metadata: c.metadata,
-          errors: (c.outputs ?? []).filter(
-            (o: any) => o.output_type === 'error'
-          ).length
-        }));
-      }
-    }
-    return [];
-  }, NOTEBOOK);
-}
 
 /** WCAG contrast ratio of two CSS colours `rgb(a)(r, g, b[, a])` (alpha blended on the other). */
 function contrast(fg: string, bg: string): number {
@@ -56,11 +40,6 @@ function contrast(fg: string, bg: string): number {
   return (l1 + 0.05) / (l2 + 0.05);
 }
 
-async function openPanel(page: IJupyterLabPageFixture): Promise<void> {
-  await page.evaluate(() =>
-    (window as any).jupyterapp.commands.execute('aide-jupyter:open-panel')
-  );
-}
 
 // A laptop-sized window (1080p screen less the browser's chrome): the docs' screenshots.
 test.use({ autoGoto: true, viewport: { width: 1280, height: 1000 } });
@@ -76,30 +55,15 @@ test.describe('AIDE search from the panel', () => {
 
     await notebookWithData(page, NOTEBOOK);
 
-    await openPanel(page);
+    await command(page, 'aide-jupyter:open-panel');
     const panel = page.locator('#aide-jupyter-panel');
     await expect(panel.locator('.jp-aide-status')).toHaveAttribute(
       'data-state',
       'ready'
     );
-    await page.evaluate(() =>
-      (window as any).jupyterapp.commands.execute('aide-jupyter:new-search')
-    );
+    await command(page, 'aide-jupyter:new-search');
 
-    const form = panel.locator('form.jp-aide-form');
-    await form
-      .locator('textarea[name="goal"]')
-      .fill('predict the diagnosis (target); metric accuracy');
-    const dfBox = form.locator('input[name="data"][value="df"]');
-    await expect(dfBox).toBeVisible({ timeout: 30_000 });
-    await dfBox.check();
-    await form.locator('input[name="target"]').fill('target');
-    await form.locator('input[name="steps"]').fill('30');
-    await form.locator('input[name="model"]').fill('builtin');
-    await form
-      .getByRole('button', { name: 'Start search' })
-      .click({ timeout: 15_000 });
-    await expect(form).toHaveCount(0, { timeout: 30_000 });
+    await submitSearchForm(page, { steps: 30 });
 
     // The tree grows from live events (no reload, no polling in the panel).
     const head = panel.locator('.jp-aide-search-head');
@@ -131,33 +95,33 @@ test.describe('AIDE search from the panel', () => {
     expect(cellCount).toBeGreaterThan(0);
 
     // Promote into the notebook, below the active cell (the data cell), and run everything.
-    const before = (await notebookCells(page)).length;
+    const before = (await notebookCells(page, NOTEBOOK)).length;
     await detail.getByRole('button', { name: 'Promote' }).click();
     await expect
-      .poll(async () => (await notebookCells(page)).length)
+      .poll(async () => (await notebookCells(page, NOTEBOOK)).length)
       .toBe(before + cellCount);
-    const promoted = await notebookCells(page);
+    const promoted = await notebookCells(page, NOTEBOOK);
     const fromBest = promoted.filter(
       c => c.metadata.aide_origin?.node_id === bestId
     );
     expect(fromBest).toHaveLength(cellCount);
     await page.notebook.run();
     await page.notebook.waitForRun();
-    const ran = await notebookCells(page);
+    const ran = await notebookCells(page, NOTEBOOK);
     expect(ran.reduce((n, c) => n + c.errors, 0)).toBe(0);
 
     // Back to the panel: cherry-pick two cells of a node that has at least two.
-    await openPanel(page);
+    await command(page, 'aide-jupyter:open-panel');
     const boxes = detail.locator('.jp-aide-cell input[type="checkbox"]');
     if (cellCount >= 2) {
       await boxes.nth(0).check();
       await boxes.nth(1).check();
-      const n0 = (await notebookCells(page)).length;
+      const n0 = (await notebookCells(page, NOTEBOOK)).length;
       await detail.getByRole('button', { name: 'Insert 2 ticked' }).click();
       await expect
-        .poll(async () => (await notebookCells(page)).length)
+        .poll(async () => (await notebookCells(page, NOTEBOOK)).length)
         .toBe(n0 + 2);
-      await openPanel(page);
+      await command(page, 'aide-jupyter:open-panel');
     }
 
     // Fork the best node with an instruction: the child appears in the tree and shows a diff.

@@ -4,9 +4,9 @@
  * seed), see the seed as the root of the tree marked as the user's code, the diff against it, and
  * promote a result below that cell.
  */
-import { expect, IJupyterLabPageFixture, test } from '@jupyterlab/galata';
+import { expect, test } from '@jupyterlab/galata';
 
-import { notebookWithData } from './support';
+import { notebookCells, notebookWithData, submitSearchForm } from './support';
 
 const NOTEBOOK = 'aide-seed.ipynb';
 const SEED = [
@@ -19,23 +19,6 @@ const SEED = [
   'model.fit(X, y)'
 ].join('\n');
 
-async function notebookCells(
-  page: IJupyterLabPageFixture
-): Promise<Array<{ source: string; id: string; metadata: any }>> {
-  return page.evaluate((path: string) => {
-    const app = (window as any).jupyterapp;
-    for (const widget of app.shell.widgets('main')) {
-      if (widget.context?.path?.endsWith(path)) {
-        return widget.content.model.toJSON().cells.map((c: any) => ({
-          source: Array.isArray(c.source) ? c.source.join('') : c.source,
-          id: c.id,
-          metadata: c.metadata
-        }));
-      }
-    }
-    return [];
-  }, NOTEBOOK);
-}
 
 test.use({ autoGoto: true, viewport: { width: 1280, height: 1000 } });
 
@@ -47,20 +30,26 @@ test.describe('Improve this cell with AIDE', () => {
   }, testInfo) => {
     const errors: string[] = [];
     page.on('pageerror', error => errors.push(error.message));
+    // The panel warns when it cannot find the seed cell again (the promote check below).
+    page.on('console', message => {
+      if (message.text().startsWith('AIDE:')) {
+        errors.push(message.text());
+      }
+    });
     await notebookWithData(page, NOTEBOOK);
     // Running the data cell may have left an empty cell below it: the seed goes in cell 1.
-    if ((await notebookCells(page)).length > 1) {
+    if ((await notebookCells(page, NOTEBOOK)).length > 1) {
       await page.notebook.setCell(1, 'code', SEED);
     } else {
       await page.notebook.addCell('code', SEED);
     }
     await page.notebook.addCell('code', 'print("a cell below")');
-    expect((await notebookCells(page)).map(c => c.source)).toEqual([
+    expect((await notebookCells(page, NOTEBOOK)).map(c => c.source)).toEqual([
       expect.stringContaining('load_breast_cancer'),
       SEED,
       'print("a cell below")'
     ]);
-    const seedCellId = (await notebookCells(page))[1].id;
+    const seedCellId = (await notebookCells(page, NOTEBOOK))[1].id;
 
     // The cell's context menu has the command; it opens the form with the cell as the seed.
     await page.notebook.selectCells(1);
@@ -89,18 +78,11 @@ test.describe('Improve this cell with AIDE', () => {
       path: testInfo.outputPath('seed-form.png')
     });
 
-    await form
-      .locator('textarea[name="goal"]')
-      .fill('predict the diagnosis (target); metric accuracy');
-    const dfBox = form.locator('input[name="data"][value="df"]');
-    await expect(dfBox).toBeVisible({ timeout: 30_000 });
-    await dfBox.check();
-    await form.locator('input[name="target"]').fill('target');
-    await form.locator('input[name="steps"]').fill('4');
-    await form.locator('input[name="seed_drafts"]').fill('1');
-    await form.locator('input[name="model"]').fill('builtin');
-    await form.getByRole('button', { name: 'Improve this cell' }).click();
-    await expect(form).toHaveCount(0, { timeout: 30_000 });
+    await submitSearchForm(page, {
+      steps: 4,
+      seedDrafts: 1,
+      submit: 'Improve this cell'
+    });
 
     // The root of the tree is the user's code, marked so; it runs first and gets a metric.
     const nodes = panel.locator('.jp-aide-tree .jp-aide-node');
@@ -143,9 +125,9 @@ test.describe('Improve this cell with AIDE', () => {
     const draftId = await draft.first().getAttribute('data-node-id');
     await detail.getByRole('button', { name: 'Promote' }).click();
     await expect
-      .poll(async () => (await notebookCells(page))[2]?.metadata?.aide_origin)
+      .poll(async () => (await notebookCells(page, NOTEBOOK))[2]?.metadata?.aide_origin)
       .toMatchObject({ node_id: draftId });
-    const cells = await notebookCells(page);
+    const cells = await notebookCells(page, NOTEBOOK);
     expect(cells[1].source).toBe(SEED);
     expect(cells[cells.length - 1].source).toBe('print("a cell below")');
     expect(errors).toEqual([]);

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fnmatch
+import itertools
 import os
 import sys
 from typing import Any
@@ -189,7 +190,8 @@ def harness_module(spec: dict[str, Any]) -> tuple[Any, str] | None:
 
 
 def variables(ns: dict[str, Any]) -> list[dict[str, Any]]:
-    """The user's data-like globals: name, qualified type, shape (for validating --data)."""
+    """The user's data-like globals: name, qualified type, shape (for validating --data) and, for
+    tables, column names (the form's target picker)."""
     import types
 
     skip = (type, types.ModuleType, types.FunctionType, types.BuiltinFunctionType, types.MethodType)
@@ -205,5 +207,22 @@ def variables(ns: dict[str, Any]) -> list[dict[str, Any]]:
             shape = [len(value)]
         else:
             shape = None
-        out.append({"name": name, "type": f"{cls.__module__}.{cls.__qualname__}", "shape": shape})
+        item = {"name": name, "type": f"{cls.__module__}.{cls.__qualname__}", "shape": shape}
+        columns = frame_columns(value)
+        if columns is not None:
+            item["columns"] = columns
+        out.append(item)
     return out
+
+
+def frame_columns(value: Any, limit: int = 500) -> list[str] | None:
+    """A table's column names (pandas, polars, pyarrow...: a `columns` of names) for the target
+    picker, at most `limit`; None for anything else. Reads names only, never the data."""
+    columns = getattr(value, "columns", None)
+    if columns is None or isinstance(value, type) or not hasattr(value, "shape"):
+        return None
+    try:
+        names = [str(c) for c in itertools.islice(columns, limit)]
+    except Exception:  # an object whose `columns` is not a sequence of names
+        return None
+    return names
