@@ -10,51 +10,30 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import dataclass
 
 from .journal import Journal, Node
-from .policy import Action, debuggable, ensemble_action, expansion_key, in_flight
+from .policy import Action, GreedyParams, expansion_key, in_flight
 
 
-class EvolvePolicy:
+@dataclass
+class EvolvePolicy(GreedyParams):
     """Draft `num_drafts`; then an ensemble when one is due; with `debug_prob` debug a buggy leaf
     (depth rule as AIDE's); else with `crossover_prob` cross two population members, otherwise
     mutate (improve) one. Parents are picked by tournaments of two within the population."""
 
-    def __init__(
-        self,
-        num_drafts: int = 5,
-        debug_prob: float = 0.5,
-        max_debug_depth: int = 3,
-        population_size: int = 6,
-        crossover_prob: float = 0.3,
-        ensemble_min_good: int = 0,
-        ensemble_size: int = 3,
-    ) -> None:
-        self.num_drafts = num_drafts
-        self.debug_prob = debug_prob
-        self.max_debug_depth = max_debug_depth
-        self.population_size = population_size
-        self.crossover_prob = crossover_prob
-        self.ensemble_min_good = ensemble_min_good
-        self.ensemble_size = ensemble_size
+    population_size: int = 6
+    crossover_prob: float = 0.3
 
     def population(self, journal: Journal) -> list[Node]:
         """The best good nodes, best first."""
         return list(itertools.islice(journal.ranked(), self.population_size))
 
     def select(self, journal: Journal, rng: random.Random) -> Action:
-        if len(journal.draft_nodes) < self.num_drafts:
-            return Action("draft")
         busy = in_flight(journal)
-        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
-        if ensemble is not None:
-            return ensemble
-        if rng.random() < self.debug_prob:
-            buggy = [
-                n for n in debuggable(journal, self.max_debug_depth) if ("debug", n.id) not in busy
-            ]
-            if buggy:
-                return Action("debug", rng.choice(buggy).id)
+        first = self.opening(journal, rng, busy)
+        if first is not None:
+            return first
         population = self.population(journal)
         if not population:
             return Action("draft")

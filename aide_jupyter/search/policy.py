@@ -106,7 +106,39 @@ def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
     )
 
 
-class GreedyPolicy:
+@dataclass
+class GreedyParams:
+    """The parameters and first moves greedy and evolve share: `num_drafts` drafts first, then an
+    ensemble when `ensemble_action` allows one (off with `ensemble_min_good` 0), then with
+    probability `debug_prob` a debug of a buggy leaf (AIDE's depth rule, `max_debug_depth`)."""
+
+    num_drafts: int = 5
+    debug_prob: float = 0.5
+    max_debug_depth: int = 3
+    ensemble_min_good: int = 0
+    ensemble_size: int = 3
+
+    def opening(
+        self, journal: Journal, rng: random.Random, busy: set[tuple] | None = None
+    ) -> Action | None:
+        """A draft, an ensemble or a debug when one is due (a debug not in `busy`), else None."""
+        if len(journal.draft_nodes) < self.num_drafts:
+            return Action("draft")
+        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
+        if ensemble is not None:
+            return ensemble
+        if rng.random() < self.debug_prob:
+            buggy = [
+                n
+                for n in debuggable(journal, self.max_debug_depth)
+                if busy is None or ("debug", n.id) not in busy
+            ]
+            if buggy:
+                return Action("debug", rng.choice(buggy).id)
+        return None
+
+
+class GreedyPolicy(GreedyParams):
     """AIDE's search policy.
 
     Draft until `num_drafts` drafts exist; then with probability `debug_prob` debug a random buggy
@@ -115,30 +147,10 @@ class GreedyPolicy:
     `ensemble_action` allows one (off with `ensemble_min_good` 0).
     """
 
-    def __init__(
-        self,
-        num_drafts: int = 5,
-        debug_prob: float = 0.5,
-        max_debug_depth: int = 3,
-        ensemble_min_good: int = 0,
-        ensemble_size: int = 3,
-    ) -> None:
-        self.num_drafts = num_drafts
-        self.debug_prob = debug_prob
-        self.max_debug_depth = max_debug_depth
-        self.ensemble_min_good = ensemble_min_good
-        self.ensemble_size = ensemble_size
-
     def select(self, journal: Journal, rng: random.Random) -> Action:
-        if len(journal.draft_nodes) < self.num_drafts:
-            return Action("draft")
-        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
-        if ensemble is not None:
-            return ensemble
-        if rng.random() < self.debug_prob:
-            buggy = debuggable(journal, self.max_debug_depth)
-            if buggy:
-                return Action("debug", rng.choice(buggy).id)
+        first = self.opening(journal, rng)
+        if first is not None:
+            return first
         best = journal.best_node()
         if best is None:
             return Action("draft")
