@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import time
 
 import psutil
@@ -10,7 +11,16 @@ import pytest
 from jupyter_server.gateway.gateway_client import GatewayClient
 
 from tests.support_gateway import KernelGateway, gateway_execute
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, start_kernel, wait_search
+from tests.support_server import (
+    SERVER_CONFIG,
+    api,
+    create_search,
+    ended_and_workers_gone,
+    fork_node,
+    frame_kernels,
+    start_kernel,
+    wait_search,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -34,26 +44,21 @@ def jp_server_config(kernel_gateway):
     GatewayClient.clear_instance()
 
 
-async def test_search_on_a_gateway_kernel_finishes(jp_fetch, jp_serverapp, kernel_gateway):
+@pytest.fixture
+def frame_kernel(jp_fetch, kernel_gateway):
+    """`await frame_kernel(path)`: a gateway kernel holding the test frame `df`."""
+    return frame_kernels(jp_fetch, functools.partial(gateway_execute, kernel_gateway.url))
+
+
+async def test_search_on_a_gateway_kernel_finishes(
+    jp_fetch, jp_serverapp, kernel_gateway, frame_kernel
+):
     assert type(jp_serverapp.kernel_manager).__name__ == "GatewayMappingKernelManager"
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
+    kernel_id = await frame_kernel("nb.ipynb")
     assert any(k["id"] == kernel_id for k in kernel_gateway.kernels())
-    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
-    code, summary = await api(
-        jp_fetch,
-        "searches",
-        method="POST",
-        body={
-            "kernel_id": kernel_id,
-            "notebook_path": "nb.ipynb",
-            "goal": "predict label; metric accuracy",
-            "data": ["df"],
-            "target": "label",
-            "steps": 3,
-            "node_timeout_s": 60,
-        },
+    summary = await create_search(
+        jp_fetch, kernel_id, notebook_path="nb.ipynb", steps=3, node_timeout_s=60
     )
-    assert code == 201, summary
     detail = await wait_search(
         jp_fetch, summary["id"], lambda d: d["status"] in ("done", "failed", "paused"), 60
     )
@@ -76,43 +81,22 @@ print("validation_metric: 0.5")
 
 
 async def test_remote_node_runs_on_the_kernel_host_and_its_files_come_back(
-    jp_fetch, jp_serverapp, jp_root_dir, kernel_gateway
+    jp_fetch, jp_serverapp, jp_root_dir, kernel_gateway, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
-    body = {
-        "kernel_id": kernel_id,
-        "notebook_path": "nb.ipynb",
-        "goal": "predict label; metric accuracy",
-        "data": ["df"],
-        "target": "label",
-        "steps": 1,
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
+    kernel_id = await frame_kernel("nb.ipynb")
+    summary = await create_search(jp_fetch, kernel_id, notebook_path="nb.ipynb", steps=1)
     assert summary["host"] == kernel_gateway.url.split("://")[1]
     search_id = summary["id"]
     detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "done", 90)
     first = detail["nodes"][0]["id"]
-    code, node = await api(
-        jp_fetch,
-        "searches",
-        search_id,
-        "nodes",
-        first,
-        "fork",
-        method="POST",
-        body={"code": NODE_CODE},
-    )
-    assert code in (200, 201), node
-    fork_id = node["id"]
+    fork_id = (await fork_node(jp_fetch, search_id, first, code=NODE_CODE))["id"]
     await wait_search(
         jp_fetch,
         search_id,
         lambda d: any(n["id"] == fork_id and n["status"] in ("done", "failed") for n in d["nodes"]),
         90,
     )
-    code, node = await api(jp_fetch, "searches", search_id, "nodes", fork_id)
+    _, node = await api(jp_fetch, "searches", search_id, "nodes", fork_id)
     assert node["exit_cause"] == "ok", node
     cwd = next(line for line in node["output"].splitlines() if line.startswith("cwd:"))[5:]
     # ran in a temporary folder on the gateway's host, which is gone afterwards
@@ -156,26 +140,16 @@ async def _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id):
     assert code == 201, summary
     search_id = summary["id"]
     detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "done", 90)
-    code, node = await api(
-        jp_fetch,
-        "searches",
-        search_id,
-        "nodes",
-        detail["nodes"][0]["id"],
-        "fork",
-        method="POST",
-        body={"code": "import time\nprint('started', flush=True)\ntime.sleep(120)\n"},
-    )
-    assert code in (200, 201), node
+    long_code = "import time\nprint('started', flush=True)\ntime.sleep(120)\n"
+    node = await fork_node(jp_fetch, search_id, detail["nodes"][0]["id"], code=long_code)
     await wait_search(jp_fetch, search_id, lambda d: d["status"] == "running", 30)
     return search_id, node["id"]
 
 
 async def test_a_restart_of_the_remote_kernel_pauses_the_search(
-    jp_fetch, jp_serverapp, kernel_gateway
+    jp_fetch, jp_serverapp, kernel_gateway, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel("nb.ipynb")
     search_id, node_id = await _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id)
     # the node is executing on the remote host once its process exists there
     await asyncio.sleep(3)
@@ -186,9 +160,8 @@ async def test_a_restart_of_the_remote_kernel_pauses_the_search(
     assert node["status"] == "failed" and node["exit_cause"] == "lost", node
 
 
-async def test_stop_kills_the_remote_node(jp_fetch, jp_serverapp, kernel_gateway):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
+async def test_stop_kills_the_remote_node(jp_fetch, jp_serverapp, kernel_gateway, frame_kernel):
+    kernel_id = await frame_kernel("nb.ipynb")
     search_id, node_id = await _search_with_a_long_fork(jp_fetch, kernel_gateway, kernel_id)
     pids: list[int] = []
     deadline = time.monotonic() + 30
@@ -221,30 +194,11 @@ def _sleeps_for_us(proc: psutil.Process) -> bool:
 
 
 async def test_a_worker_on_the_gateway_shares_the_nodes_then_goes(
-    jp_fetch, jp_serverapp, kernel_gateway
+    jp_fetch, jp_serverapp, kernel_gateway, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await gateway_execute(kernel_gateway.url, kernel_id, FRAME_CODE)
-    body = {
-        "kernel_id": kernel_id,
-        "goal": "predict label; metric accuracy",
-        "data": ["df"],
-        "target": "label",
-        "steps": 6,
-        "parallel": 2,
-        "workers": 1,
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
-    detail = await wait_search(
-        jp_fetch,
-        summary["id"],
-        lambda d: (
-            d["status"] == "failed"
-            or (d["status"] == "done" and not any(w["running"] for w in d["workers"]))
-        ),
-        150,
-    )
+    kernel_id = await frame_kernel("nb.ipynb")
+    summary = await create_search(jp_fetch, kernel_id, steps=6, parallel=2, workers=1)
+    detail = await wait_search(jp_fetch, summary["id"], ended_and_workers_gone, 150)
     assert detail["status"] == "done", detail
     (worker,) = detail["workers"]
     assert worker["host"] == kernel_gateway.url.split("://")[1]

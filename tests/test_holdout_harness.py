@@ -337,9 +337,45 @@ def test_score_without_state_or_report() -> None:
     assert "gone from the kernel" in res["harness"]["error"]
 
 
+SHIPPED = """
+import json, sys
+sys.modules["aide_jupyter"] = None  # the kernel may lack the package: any import of it fails
+exec(INSTALLER)
+h = _install("_aide_harness_test", PARTS, "<aide_harness>")
+import pandas as pd
+df = pd.DataFrame({"x": range(40), "y": [i % 2 for i in range(40)]})
+info = h.prepare({"df": df}, {"key": "k", "target": "y", "fraction": 0.25, "names": ["df"]})
+print(json.dumps({"info": info, "released": h.release("k")}))
+"""
+
+
 def test_module_is_shippable_into_a_kernel() -> None:
-    tree = ast.parse(Path(harness.__file__).read_text())
-    top = [n for n in tree.body if isinstance(n, (ast.Import, ast.ImportFrom))]
-    names = {a.name.split(".")[0] for n in top if isinstance(n, ast.Import) for a in n.names}
-    names |= {n.module.split(".")[0] for n in top if isinstance(n, ast.ImportFrom) and n.module}
-    assert names <= {"__future__", "contextlib", "os", "shutil", "sys", "traceback", "typing"}
+    """Every part imports only the standard library (or an earlier part) at its top, and the
+    parts' text alone installs and splits where aide_jupyter cannot be imported."""
+    import subprocess
+
+    from aide_jupyter.executors.runner.common import package_sources
+    from aide_jupyter.executors.runner.portable import PACKAGE_INSTALLER
+
+    parts = package_sources(harness)
+    assert [p for p, _ in parts] == list(harness.PARTS)
+    for i, (part, text) in enumerate(parts):
+        top = [n for n in ast.parse(text).body if isinstance(n, (ast.Import, ast.ImportFrom))]
+        names = {a.name.split(".")[0] for n in top if isinstance(n, ast.Import) for a in n.names}
+        names |= {
+            n.module.split(".")[0]
+            for n in top
+            if isinstance(n, ast.ImportFrom) and n.module and not n.level
+        }
+        assert names <= {"__future__", "contextlib", "os", "shutil", "sys", "traceback", "typing"}
+        relative = {n.module for n in top if isinstance(n, ast.ImportFrom) and n.level}
+        assert relative <= {p for p, _ in parts[:i]}, f"{part} imports a later part"
+    env = {"INSTALLER": PACKAGE_INSTALLER, "PARTS": parts}
+    code = "".join(f"{k} = {v!r}\n" for k, v in env.items()) + SHIPPED
+    done = subprocess.run(
+        [sys.executable, "-I", "-c", code], capture_output=True, text=True, timeout=120, cwd="/"
+    )
+    assert done.returncode == 0, done.stderr
+    answer = json.loads(done.stdout)
+    assert answer["info"]["rows"] == 10 and answer["info"]["task"] == "classification"
+    assert answer["released"] == {"released": True}

@@ -13,10 +13,9 @@ from typing import Any
 
 import nbformat
 import pytest
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.session import Session
 
 from aide_jupyter.magic.args import UsageError, parse
+from tests.support_server import tab_client
 
 pytestmark = pytest.mark.timeout(200)
 
@@ -36,20 +35,11 @@ model.fit(df.drop(columns=["target"]), df["target"])
 OPTIONS = '--data df --target target --steps 2 --model builtin "predict the diagnosis; accuracy"'
 
 
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"aide_jupyter": True}}}
-
-
 class Tab:
     """A notebook tab: execute requests with JupyterLab's `cellId` metadata."""
 
     def __init__(self, info: dict[str, Any]) -> None:
-        key = info["key"]
-        session = Session(key=key.encode() if isinstance(key, str) else key, username="user")
-        self.client = AsyncKernelClient(session=session)
-        self.client.load_connection_info(info)
-        self.client.start_channels(stdin=False, hb=False)
+        self.client = tab_client(info, username="user")
 
     async def run(self, code: str, cell_id: str | None = None) -> tuple[str, str, int]:
         """(status, stdout+stderr text, execution count) of one cell."""

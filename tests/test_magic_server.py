@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import json
+import queue
 import time
 from typing import Any
 
 import pytest
-from jupyter_client.asynchronous import AsyncKernelClient
-from jupyter_client.session import Session
+
+from tests.support_server import tab_client
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -28,26 +29,17 @@ df = load_breast_cancer(as_frame=True).frame
 """
 
 
-@pytest.fixture
-def jp_server_config() -> dict[str, Any]:
-    return {"ServerApp": {"jpserver_extensions": {"aide_jupyter": True}}}
-
-
 class Cells:
     """A notebook tab's client: its own Session, visible executions, iopub kept in order."""
 
     def __init__(self, info: dict[str, Any]) -> None:
-        key = info["key"]
-        session = Session(key=key.encode() if isinstance(key, str) else key, username="user")
-        self.client = AsyncKernelClient(session=session)
-        self.client.load_connection_info(info)
-        self.client.start_channels(stdin=False, hb=False)
+        self.client = tab_client(info, username="user")
         self.iopub: list[dict[str, Any]] = []
 
     async def next_iopub(self, timeout: float) -> dict[str, Any] | None:
         try:
             msg = await self.client.get_iopub_msg(timeout=timeout)
-        except asyncio.TimeoutError:
+        except (asyncio.TimeoutError, queue.Empty):  # jupyter_client raises queue.Empty
             return None
         self.iopub.append(msg)
         return msg

@@ -9,7 +9,7 @@ import pytest
 
 from aide_jupyter.server.notebook_context import code_cells_above, digest, notebook_digest
 from tests.support_engine.fake_openai import FakeOpenAI, code_reply, completion
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import api, wait_search
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -81,11 +81,6 @@ def fake_llm(monkeypatch):
     server.stop()
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 def _code_prompts(fake: FakeOpenAI) -> list[str]:
     return [
         m["content"]
@@ -98,12 +93,11 @@ def _code_prompts(fake: FakeOpenAI) -> list[str]:
 
 @pytest.mark.parametrize("enabled", [True, False])
 async def test_the_llm_sees_the_seed_and_the_notebook_above_it(
-    fake_llm, jp_fetch, jp_serverapp, jp_root_dir, enabled
+    fake_llm, jp_fetch, jp_serverapp, jp_root_dir, enabled, frame_kernel
 ):
     jp_serverapp.web_app.settings["aide"].notebook_context = enabled
     nbformat.write(_notebook(), jp_root_dir / "analysis.ipynb")
-    kernel_id = await start_kernel(jp_fetch, "analysis.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel("analysis.ipynb")
     body = {
         "kernel_id": kernel_id,
         "notebook_path": "analysis.ipynb",

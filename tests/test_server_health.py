@@ -4,15 +4,8 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 import aide_jupyter
 from tests.support_server import aide_requests, aide_routes
-
-
-@pytest.fixture
-def jp_server_config():
-    return {"ServerApp": {"jpserver_extensions": {"aide_jupyter": True}}}
 
 
 async def test_health_reports_version_and_coders(jp_fetch, monkeypatch):

@@ -6,20 +6,9 @@ import json
 
 import pytest
 
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import api, create_search, run_code, wait_search
 
 pytestmark = pytest.mark.timeout(180)
-
-
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
-@pytest.fixture
-def no_llm(monkeypatch):
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIDE_MODEL"):
-        monkeypatch.delenv(name, raising=False)
 
 
 OK = {"holdout": 0.2, "target": "y", "data": ["df"]}
@@ -44,22 +33,20 @@ async def test_bad_holdout_bodies_answer_400(jp_fetch, no_llm, body, field, word
     assert problem["field"] == field and words in problem["message"], problem
 
 
-async def test_a_search_scored_on_a_holdout(jp_fetch, jp_serverapp, jp_root_dir, no_llm):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
-    body = {
-        "kernel_id": kernel_id,
-        "notebook_path": "nb.ipynb",
-        "goal": "predict label",
-        "data": ["df"],
-        "target": "label",
-        "metric": "balanced accuracy",
-        "holdout": 0.25,
-        "steps": 3,
-        "node_timeout_s": 60,
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
+async def test_a_search_scored_on_a_holdout(
+    jp_fetch, jp_serverapp, jp_root_dir, no_llm, frame_kernel
+):
+    kernel_id = await frame_kernel("nb.ipynb")
+    summary = await create_search(
+        jp_fetch,
+        kernel_id,
+        notebook_path="nb.ipynb",
+        goal="predict label",
+        metric="balanced accuracy",
+        holdout=0.25,
+        steps=3,
+        node_timeout_s=60,
+    )
     assert summary["holdout"] == {"fraction": 0.25, "rows": None, "metric": "balanced_accuracy"}
     detail = await wait_search(jp_fetch, summary["id"], lambda d: d["status"] == "done", 150)
     assert detail["holdout"] == {"fraction": 0.25, "rows": 40, "metric": "balanced_accuracy"}

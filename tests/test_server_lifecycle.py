@@ -9,37 +9,28 @@ import pytest
 
 from tests.support_server import (
     FRAME_CODE,
-    SERVER_CONFIG,
     api,
+    create_search,
     run_code,
     start_kernel,
     wait_search,
 )
 
 pytestmark = pytest.mark.timeout(150)
-GOAL = {"goal": "predict label; metric accuracy", "data": ["df"], "target": "label"}
-
-
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
 
 
 async def _create(jp_fetch, kernel_id: str, **extra) -> str:
-    code, summary = await api(
-        jp_fetch, "searches", method="POST", body={"kernel_id": kernel_id, **GOAL, **extra}
-    )
-    assert code == 201, summary
-    return summary["id"]
+    return (await create_search(jp_fetch, kernel_id, **extra))["id"]
 
 
 def _has_done_node(detail: dict) -> bool:
     return any(n["status"] in ("done", "failed") for n in detail["nodes"])
 
 
-async def test_two_searches_pause_stop_resume_fork_delete(jp_fetch, jp_serverapp, jp_root_dir):
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+async def test_two_searches_pause_stop_resume_fork_delete(
+    jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
+):
+    kernel_id = await frame_kernel()
     first = await _create(jp_fetch, kernel_id, steps=40)
     second = await _create(jp_fetch, kernel_id, steps=40, policy="mcts")
     await wait_search(jp_fetch, first, _has_done_node)
@@ -138,9 +129,8 @@ async def test_two_searches_pause_stop_resume_fork_delete(jp_fetch, jp_serverapp
     assert (run_dir / "journal.ipynb").is_file()
 
 
-async def test_kernel_restart_mid_search_pauses_it(jp_fetch, jp_serverapp):
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+async def test_kernel_restart_mid_search_pauses_it(jp_fetch, jp_serverapp, frame_kernel):
+    kernel_id = await frame_kernel()
     search_id = await _create(jp_fetch, kernel_id, steps=40)
     await wait_search(jp_fetch, search_id, _has_done_node)
     response = await jp_fetch("api", "kernels", kernel_id, "restart", method="POST", body="{}")
@@ -161,9 +151,10 @@ async def test_kernel_restart_mid_search_pauses_it(jp_fetch, jp_serverapp):
     await api(jp_fetch, "searches", search_id, "stop", method="POST")
 
 
-async def test_kernel_shutdown_pauses_and_resume_names_a_new_kernel(jp_fetch, jp_serverapp):
-    kernel_id = await start_kernel(jp_fetch, "a.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+async def test_kernel_shutdown_pauses_and_resume_names_a_new_kernel(
+    jp_fetch, jp_serverapp, frame_kernel
+):
+    kernel_id = await frame_kernel("a.ipynb")
     search_id = await _create(jp_fetch, kernel_id, steps=40)
     await wait_search(jp_fetch, search_id, _has_done_node)
     await jp_fetch("api", "kernels", kernel_id, method="DELETE")

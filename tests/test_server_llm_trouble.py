@@ -9,7 +9,7 @@ import socket
 import pytest
 
 from tests.support_engine.fake_openai import FakeOpenAI, code_reply, completion, error
-from tests.support_server import SERVER_CONFIG, api, start_kernel, wait_search
+from tests.support_server import api, start_kernel, wait_search
 
 pytestmark = pytest.mark.timeout(150)
 SCRIPT = """from sklearn.datasets import make_classification
@@ -25,11 +25,6 @@ def _reply(body: dict) -> dict:
     if body.get("tools"):
         return completion(tool_args=json.dumps(REVIEW))
     return code_reply(SCRIPT)
-
-
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
 
 
 @pytest.fixture

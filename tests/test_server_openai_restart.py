@@ -9,7 +9,7 @@ import pytest
 from aide_jupyter.journal import JournalWriter, load_journal
 from aide_jupyter.search.journal import Journal, Node, SearchInfo
 from tests.support_engine.fake_openai import FakeOpenAI, code_reply, completion
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import api, wait_search
 
 pytestmark = pytest.mark.timeout(150)
 SECRET = "sk-test-secret-aaaaaaaaaaaaaaaaaaaa"
@@ -38,16 +38,10 @@ def fake_llm(monkeypatch):
     server.stop()
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 async def test_openai_model_search_of_eight_nodes_keeps_the_key_secret(
-    fake_llm, jp_fetch, jp_serverapp, jp_root_dir
+    fake_llm, jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel()
     body = {"kernel_id": kernel_id, "goal": "predict label; accuracy", "data": ["df"]}
     code, summary = await api(
         jp_fetch, "searches", method="POST", body={**body, "model": "fake-model", "steps": 8}
@@ -105,7 +99,9 @@ def jp_root_dir(tmp_path):
     return root
 
 
-async def test_a_new_server_lists_old_searches_and_resumes_one(jp_fetch, jp_serverapp):
+async def test_a_new_server_lists_old_searches_and_resumes_one(
+    jp_fetch, jp_serverapp, frame_kernel
+):
     code, listing = await api(jp_fetch, "searches")
     assert [s["id"] for s in listing["searches"]] == ["20260101-000000-abcd"]
     old = listing["searches"][0]
@@ -117,8 +113,7 @@ async def test_a_new_server_lists_old_searches_and_resumes_one(jp_fetch, jp_serv
     assert old["kernel_id"] == "kernel-of-the-old-server"
     code, refused = await api(jp_fetch, "searches", old["id"], "resume", method="POST", body={})
     assert code == 400 and refused["field"] == "kernel_id", refused
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel()
     code, summary = await api(
         jp_fetch, "searches", old["id"], "resume", method="POST", body={"kernel_id": kernel_id}
     )

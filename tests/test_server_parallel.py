@@ -4,14 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support_server import (
-    FRAME_CODE,
-    SERVER_CONFIG,
-    api,
-    run_code,
-    start_kernel,
-    wait_search,
-)
+from tests.support_server import api, fork_node, wait_search
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -24,16 +17,10 @@ print("validation_metric: 0.5")
 """
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 async def test_parallel_three_nodes_overlap_and_all_results_arrive(
-    jp_fetch, jp_serverapp, jp_root_dir
+    jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel("nb.ipynb")
     body = {"kernel_id": kernel_id, "goal": "predict label", "data": ["df"], "steps": 1}
     code, summary = await api(jp_fetch, "searches", method="POST", body={**body, "parallel": 3})
     assert code == 201, summary
@@ -42,12 +29,7 @@ async def test_parallel_three_nodes_overlap_and_all_results_arrive(
     root = detail["nodes"][0]["id"]
     forks = []
     for _ in range(3):
-        code, node = await api(
-            jp_fetch, "searches", search_id, "nodes", root, "fork", method="POST",
-            body={"code": WAIT_CODE},
-        )  # fmt: skip
-        assert code in (200, 201), node
-        forks.append(node["id"])
+        forks.append((await fork_node(jp_fetch, search_id, root, code=WAIT_CODE))["id"])
     detail = await wait_search(
         jp_fetch,
         search_id,

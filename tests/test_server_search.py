@@ -7,46 +7,25 @@ import json
 import pytest
 
 from tests.support_server import (
-    FRAME_CODE,
-    SERVER_CONFIG,
     EventCollector,
     api,
-    run_code,
-    start_kernel,
+    create_search,
     wait_search,
 )
 
 pytestmark = pytest.mark.timeout(150)
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 async def test_builtin_search_of_eight_nodes_with_live_events(
-    jp_fetch, jp_ws_fetch, jp_serverapp, jp_root_dir
+    jp_fetch, jp_ws_fetch, jp_serverapp, jp_root_dir, frame_kernel
 ):
     (jp_root_dir / "work").mkdir()
-    kernel_id = await start_kernel(jp_fetch, "work/analysis.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel("work/analysis.ipynb")
     collector = EventCollector(await jp_ws_fetch("api", "events", "subscribe"))
     try:
-        code, summary = await api(
-            jp_fetch,
-            "searches",
-            method="POST",
-            body={
-                "kernel_id": kernel_id,
-                "notebook_path": "work/analysis.ipynb",
-                "goal": "predict label; metric accuracy",
-                "data": ["df"],
-                "target": "label",
-                "steps": 8,
-                "node_timeout_s": 60,
-            },
+        summary = await create_search(
+            jp_fetch, kernel_id, notebook_path="work/analysis.ipynb", steps=8, node_timeout_s=60
         )
-        assert code == 201, summary
         search_id = summary["id"]
         assert summary["status"] in ("queued", "running")
         assert summary["run_dir"] == f"work/aide-runs/{search_id}"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import SERVER_CONFIG, api, create_search, wait_search
 
 pytestmark = pytest.mark.timeout(150)
 KEY = "sk-servertest-9f8e7d6c5b4a39281706f5e4d3c2b1a0"
@@ -29,24 +29,11 @@ def jp_server_config(monkeypatch: pytest.MonkeyPatch):
     return SERVER_CONFIG
 
 
-async def test_node_environment_and_run_folder_hold_no_key(jp_fetch, jp_serverapp, jp_root_dir):
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
-    code, summary = await api(
-        jp_fetch,
-        "searches",
-        method="POST",
-        body={
-            "kernel_id": kernel_id,
-            "goal": "predict label; metric accuracy",
-            "data": ["df"],
-            "target": "label",
-            "steps": 1,
-            "model": "builtin",
-        },
-    )
-    assert code == 201, summary
-    sid = summary["id"]
+async def test_node_environment_and_run_folder_hold_no_key(
+    jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
+):
+    kernel_id = await frame_kernel()
+    sid = (await create_search(jp_fetch, kernel_id, steps=1, model="builtin"))["id"]
     done = await wait_search(jp_fetch, sid, lambda d: d["status"] == "done")
     code, node = await api(
         jp_fetch,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from aide_jupyter.journal import load_journal
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import FRAME_CODE, api, create_search, run_code, wait_search
 
 pytestmark = pytest.mark.timeout(150)
 
@@ -22,29 +22,19 @@ print(f"accuracy: {score:.4f}")
 """
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 async def test_a_weak_seed_is_the_root_and_the_search_does_not_end_worse(
-    jp_fetch, jp_serverapp, jp_root_dir
+    jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE + "\nframe_before = df.copy()\n")
-    body = {
-        "kernel_id": kernel_id,
-        "notebook_path": "nb.ipynb",
-        "goal": "predict label; metric accuracy",
-        "data": ["df"],
-        "target": "label",
-        "steps": 5,
-        "seed_drafts": 1,
-        "node_timeout_s": 60,
-        "seed": {"code": USER_CELL, "cell_id": "cell-7f3a"},
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
+    kernel_id = await frame_kernel("nb.ipynb", FRAME_CODE + "\nframe_before = df.copy()\n")
+    summary = await create_search(
+        jp_fetch,
+        kernel_id,
+        notebook_path="nb.ipynb",
+        steps=5,
+        seed_drafts=1,
+        node_timeout_s=60,
+        seed={"code": USER_CELL, "cell_id": "cell-7f3a"},
+    )
     assert summary["seed"]["cell_id"] == "cell-7f3a"
     search_id = summary["id"]
     detail = await wait_search(jp_fetch, search_id, lambda d: d["status"] == "done", 120)
@@ -63,9 +53,9 @@ async def test_a_weak_seed_is_the_root_and_the_search_does_not_end_worse(
     assert sum(1 for n in detail["nodes"] if n["stage"] == "draft") == 1
     assert detail["best"]["metric"] >= root["metric"]
 
-    code, node = await api(jp_fetch, "searches", search_id, "nodes", root["id"])
+    _, node = await api(jp_fetch, "searches", search_id, "nodes", root["id"])
     assert node["code"] == USER_CELL and "accuracy:" in node["output"]
-    code, child = await api(jp_fetch, "searches", search_id, "nodes", second["id"])
+    _, child = await api(jp_fetch, "searches", search_id, "nodes", second["id"])
     assert child["seed_code"] == USER_CELL and child["parent_code"] == USER_CELL
 
     info, journal = load_journal(jp_root_dir / detail["journal_path"])
@@ -80,20 +70,15 @@ async def test_a_weak_seed_is_the_root_and_the_search_does_not_end_worse(
     )
 
 
-async def test_a_seed_with_a_bug_is_debugged_first(jp_fetch, jp_serverapp):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
-    body = {
-        "kernel_id": kernel_id,
-        "goal": "predict label; metric accuracy",
-        "data": ["df"],
-        "target": "label",
-        "steps": 2,
-        "node_timeout_s": 60,
-        "seed": {"code": "model = RandomForestClasifer()\nmodel.fit(df, df.label)\n"},
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
+async def test_a_seed_with_a_bug_is_debugged_first(jp_fetch, frame_kernel):
+    kernel_id = await frame_kernel("nb.ipynb")
+    summary = await create_search(
+        jp_fetch,
+        kernel_id,
+        steps=2,
+        node_timeout_s=60,
+        seed={"code": "model = RandomForestClasifer()\nmodel.fit(df, df.label)\n"},
+    )
     detail = await wait_search(jp_fetch, summary["id"], lambda d: d["status"] == "done", 120)
     root, first = detail["nodes"]
     assert root["stage"] == "seed" and root["is_buggy"] and root["exc_type"] == "NameError"

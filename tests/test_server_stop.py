@@ -11,10 +11,16 @@ import psutil
 import pytest
 
 from tests.support_executor import AUTO_MODE
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import (
+    FRAME_CODE,
+    api,
+    create_search,
+    run_code,
+    start_kernel,
+    wait_search,
+)
 
 pytestmark = pytest.mark.timeout(200)
-GOAL = {"goal": "predict label; metric accuracy", "data": ["df"], "target": "label"}
 LONG = """
 import os, subprocess, sys, time
 kid = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(300)"])
@@ -22,11 +28,6 @@ open("pids", "w").write(f"{os.getpid()} {kid.pid}")
 time.sleep({seconds})
 print("finished")
 """
-
-
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
 
 
 def _gone(pid: int) -> bool:
@@ -40,13 +41,7 @@ async def _search_with_long_node(jp_fetch, jp_serverapp, jp_root_dir, seconds: i
     """A finished one-step search, then a user fork that runs LONG; waits until it runs."""
     kernel_id = await start_kernel(jp_fetch)
     await run_code(jp_serverapp, kernel_id, FRAME_CODE)
-    code, summary = await api(
-        jp_fetch,
-        "searches",
-        method="POST",
-        body={"kernel_id": kernel_id, **GOAL, "steps": 1, "model": "builtin"},
-    )
-    assert code == 201, summary
+    summary = await create_search(jp_fetch, kernel_id, steps=1, model="builtin")
     sid = summary["id"]
     done = await wait_search(jp_fetch, sid, lambda d: d["status"] == "done")
     assert done["executor"] == {"mode": AUTO_MODE, "subshell": True}

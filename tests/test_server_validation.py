@@ -6,19 +6,7 @@ import os
 
 import pytest
 
-from tests.support_server import SERVER_CONFIG, api, start_kernel
-
-
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
-@pytest.fixture
-def no_llm(monkeypatch):
-    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL", "AIDE_MODEL"):
-        monkeypatch.delenv(name, raising=False)
-
+from tests.support_server import api, start_kernel
 
 BAD_BODIES = [
     ({"goal": ""}, "goal"),
@@ -140,11 +128,9 @@ async def test_unknown_ids_are_404_and_wrong_states_409(jp_fetch, jp_serverapp, 
     assert code == 204
 
 
-async def test_variables_lists_the_kernels_data(jp_fetch, jp_serverapp):
-    from tests.support_server import FRAME_CODE, run_code
+async def test_variables_lists_the_kernels_data(jp_fetch, jp_serverapp, frame_kernel):
 
-    kernel_id = await start_kernel(jp_fetch)
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
+    kernel_id = await frame_kernel()
     code, found = await api(jp_fetch, "kernels", kernel_id, "variables")
     assert code == 200, found
     df = next(v for v in found["variables"] if v["name"] == "df")

@@ -6,43 +6,31 @@ import json
 
 import pytest
 
-from tests.support_server import FRAME_CODE, SERVER_CONFIG, api, run_code, start_kernel, wait_search
+from tests.support_server import (
+    api,
+    create_search,
+    ended_and_workers_gone,
+    start_kernel,
+    wait_search,
+)
 
 pytestmark = pytest.mark.timeout(240)
 
 
-@pytest.fixture
-def jp_server_config():
-    return SERVER_CONFIG
-
-
 async def test_two_workers_spread_the_nodes_over_three_kernels_then_go(
-    jp_fetch, jp_serverapp, jp_root_dir
+    jp_fetch, jp_serverapp, jp_root_dir, frame_kernel
 ):
-    kernel_id = await start_kernel(jp_fetch, "nb.ipynb")
-    await run_code(jp_serverapp, kernel_id, FRAME_CODE)
-    body = {
-        "kernel_id": kernel_id,
-        "notebook_path": "nb.ipynb",
-        "goal": "predict label; metric accuracy",
-        "data": ["df"],
-        "target": "label",
-        "steps": 9,
-        "parallel": 3,
-        "workers": 2,
-        "node_timeout_s": 60,
-    }
-    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
-    assert code == 201, summary
-    detail = await wait_search(
+    kernel_id = await frame_kernel("nb.ipynb")
+    summary = await create_search(
         jp_fetch,
-        summary["id"],
-        lambda d: (
-            d["status"] == "failed"
-            or (d["status"] == "done" and not any(w["running"] for w in d["workers"]))
-        ),
-        180,
+        kernel_id,
+        notebook_path="nb.ipynb",
+        steps=9,
+        parallel=3,
+        workers=2,
+        node_timeout_s=60,
     )
+    detail = await wait_search(jp_fetch, summary["id"], ended_and_workers_gone, 180)
     assert detail["status"] == "done", detail
     workers = detail["workers"]
     assert len(workers) == 2 and all(w["running"] is False for w in workers), workers

@@ -1,4 +1,4 @@
-"""Server side of the holdout harness: ship `harness.py` into the kernel, split once, tag launches.
+"""Server side of the holdout harness: ship `harness/` into the kernel, split once, tag launches.
 
 A mixin of `KernelExecutor` (it uses the executor's `_execute`, `_call` and runner instance), kept
 apart so the executor's messaging code stays about messaging. The split's arguments are kept per
@@ -9,25 +9,25 @@ the next node runs.
 from __future__ import annotations
 
 from dataclasses import replace
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from aide_jupyter.executors import protocol
+from aide_jupyter.executors import harness, protocol
+from aide_jupyter.executors.runner.common import package_sources
 from aide_jupyter.search.executor import ExecRequest
 
 HARNESS_FILENAME = "<aide_harness>"
 
 
-def harness_source() -> str:
-    """The harness's text, shipped as is (the kernel needs no aide_jupyter installed)."""
-    return Path(__file__).with_name("harness.py").read_text(encoding="utf-8")
+def harness_parts() -> list[list[str]]:
+    """The harness package's parts, shipped as is (the kernel needs no aide_jupyter installed)."""
+    return package_sources(harness)
 
 
 class HoldoutClient:
     """prepare_holdout / release_holdout of the Executor protocol, for kernel executors."""
 
     _instance: str | None
-    _harness_src: str | None = None
+    _harness_src: list[list[str]] | None = None  # the harness package's parts
     _harness_for: str | None = None  # runner instance the harness was installed under
     _holdouts: dict[str, dict[str, Any]] | None = None
 
@@ -42,8 +42,8 @@ class HoldoutClient:
     @property
     def harness_module(self) -> str:
         if self._harness_src is None:
-            self._harness_src = harness_source()
-        return protocol.module_name("_aide_harness", self._harness_src)
+            self._harness_src = harness_parts()
+        return protocol.module_name("_aide_harness", protocol.joined(self._harness_src))
 
     async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
         """Split in the kernel (idempotent per key); answers {key, rows, task, metric, ...}."""
@@ -81,7 +81,7 @@ class HoldoutClient:
         name = self.harness_module
         assert self._harness_src is not None
         reply = await self._execute(
-            protocol.install_code(name, self._harness_src, HARNESS_FILENAME)
+            protocol.install_runner_code(name, self._harness_src, HARNESS_FILENAME)
         )
         if reply["content"].get("status") != "ok":
             raise RuntimeError(f"could not install the holdout harness: {reply['content']}")

@@ -43,17 +43,18 @@ def runner_parts() -> list[list[str]]:
 
 def runner_source() -> str:
     """All the runner's text in one string (what its module name is a hash of)."""
-    return "\n".join(f"# --- {part}\n{text}" for part, text in runner_parts())
+    return joined(runner_parts())
 
 
-def install_runner_code(name: str, parts: list[list[str]]) -> str:
-    """Code that registers the runner package as `name` (parts `name.<part>`) in the kernel."""
-    env = {
-        "INSTALLER": PACKAGE_INSTALLER,
-        "NAME": name,
-        "PARTS": parts,
-        "FILENAME": RUNNER_FILENAME,
-    }
+def joined(parts: list[list[str]]) -> str:
+    """A shipped package's parts in one string (what its module name is a hash of)."""
+    return "\n".join(f"# --- {part}\n{text}" for part, text in parts)
+
+
+def install_runner_code(name: str, parts: list[list[str]], filename: str = RUNNER_FILENAME) -> str:
+    """Code that registers a shipped package (the runner; the holdout harness) as `name`, its
+    parts as `name.<part>`, in the kernel."""
+    env = {"INSTALLER": PACKAGE_INSTALLER, "NAME": name, "PARTS": parts, "FILENAME": filename}
     return f"exec({_PACKAGE_INSTALL!r}, {env!r})"
 
 

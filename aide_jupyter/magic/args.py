@@ -10,8 +10,21 @@ import argparse
 import os
 import re
 import shlex
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, NoReturn
+
+from ..search_options import (
+    DIRECTION,
+    FIELDS,
+    FRACTION,
+    MAX_HOLDOUT,
+    NAMES,
+    OPTIONS,
+    SECONDS,
+    WHOLE,
+    Option,
+    SearchOptions,
+)
 
 SUBCOMMANDS = (
     "optimize",
@@ -40,55 +53,24 @@ class _Parser(argparse.ArgumentParser):
         raise UsageError(message)
 
 
-@dataclass
-class OptimizeArgs:
+@dataclass(kw_only=True)
+class OptimizeArgs(SearchOptions):
     """A validated `%aide optimize`; `request()` is the REST body (without kernel_id)."""
 
     goal: str
-    eval: str = ""
-    data: list[str] = field(default_factory=list)
     data_dir: str | None = None
-    target: str | None = None
-    metric: str | None = None
-    lower_is_better: bool | None = None
-    steps: int | None = None
-    time_limit_s: float | None = None
-    node_timeout_s: float | None = None
-    parallel: int | None = None
-    workers: int | None = None
-    policy: str | None = None
-    model: str | None = None
+    holdout: float | None = None
     # `improve`: the user's code is the search's root (seed). One of: the cell body, the input
     # of execution count `seed_cell` (kernel history), or the code cell above (`seed_above`).
     improve: bool = False
     seed_code: str | None = None
     seed_cell: int | None = None
     seed_above: bool = False
-    seed_drafts: int | None = None
-    holdout: float | None = None
-    random_seed: int | None = None
 
     def request(self) -> dict[str, Any]:
         """The POST /aide/searches body: only what the user set, so the server's defaults apply."""
         body: dict[str, Any] = {"goal": self.goal}
-        for name in (
-            "eval",
-            "data",
-            "data_dir",
-            "target",
-            "metric",
-            "lower_is_better",
-            "steps",
-            "time_limit_s",
-            "node_timeout_s",
-            "parallel",
-            "workers",
-            "policy",
-            "model",
-            "seed_drafts",
-            "holdout",
-            "random_seed",
-        ):
+        for name in FIELDS:
             value = getattr(self, name)
             if value not in (None, "", []):
                 body[name] = value
@@ -123,59 +105,76 @@ def parse_duration(text: str, option: str) -> float:
     return total
 
 
-def _positive_int(text: str, option: str) -> int:
+def whole_number(text: str, option: str, lo: int) -> int:
+    """A whole number of at least `lo` (0 or 1), or UsageError naming the option."""
     try:
         value = int(text)
     except ValueError:
         raise UsageError(f"{option}: {text!r} is not a whole number") from None
-    if value < 1:
-        raise UsageError(f"{option}: must be at least 1, got {value}")
+    if value < lo:
+        least = "0 or more" if lo == 0 else f"at least {lo}"
+        raise UsageError(f"{option}: must be {least}, got {value}")
     return value
 
 
-def _non_negative_int(text: str, option: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"{option}: {text!r} is not a whole number") from None
-    if value < 0:
-        raise UsageError(f"{option}: must be 0 or more, got {value}")
-    return value
-
-
-def _optimize_parser() -> _Parser:
-    parser = _Parser(prog="%aide optimize", add_help=False, allow_abbrev=False)
+def _parser(command: str) -> _Parser:
+    """The parser of `optimize` or `improve`, from the table of search options."""
+    parser = _Parser(prog=f"%aide {command}", add_help=False, allow_abbrev=False)
     parser.add_argument("goal", nargs="*")
-    parser.add_argument("--data", default=None)
-    parser.add_argument("--data-dir", default=None)
-    parser.add_argument("--target", default=None)
-    parser.add_argument("--metric", default=None)
-    parser.add_argument("--eval", default=None)
-    direction = parser.add_mutually_exclusive_group()
-    direction.add_argument("--lower-is-better", dest="lower", action="store_true", default=None)
-    direction.add_argument("--higher-is-better", dest="lower", action="store_false")
-    for name in (
-        "--steps",
-        "--time",
-        "--node-timeout",
-        "--parallel",
-        "--workers",
-        "--policy",
-        "--model",
-        "--random-seed",
-    ):
-        parser.add_argument(name, default=None)
-    parser.add_argument("--holdout", default=None)
+    for opt in OPTIONS:
+        if opt.only not in ("", command):
+            continue
+        if opt.kind == DIRECTION:
+            direction = parser.add_mutually_exclusive_group()
+            direction.add_argument(opt.flag, dest=opt.name, action="store_true", default=None)
+            direction.add_argument("--higher-is-better", dest=opt.name, action="store_false")
+        else:
+            parser.add_argument(opt.flag, dest=opt.name, default=None)
+    if command == "improve":
+        parser.add_argument("--cell", default=None)
+        parser.add_argument("--above", action="store_true", default=False)
     return parser
 
 
-def _improve_parser() -> _Parser:
-    parser = _optimize_parser()
-    parser.prog = "%aide improve"
-    parser.add_argument("--cell", default=None)
-    parser.add_argument("--above", action="store_true", default=False)
-    parser.add_argument("--seed-drafts", default=None)
-    return parser
+def _value(opt: Option, raw: Any) -> Any:
+    """The typed value of one option as the user wrote it."""
+    if opt.kind == WHOLE:
+        return whole_number(raw, opt.flag, opt.lo)
+    if opt.kind == SECONDS:
+        return parse_duration(raw, opt.flag)
+    if opt.kind == FRACTION:
+        return parse_holdout(raw, opt.flag)
+    if opt.kind == NAMES:
+        names = [n.strip() for n in raw.split(",") if n.strip()]
+        bad = [n for n in names if not n.isidentifier()]
+        if not names or bad:
+            raise UsageError(
+                f"{opt.flag}: {', '.join(bad) or repr(raw)} is not a variable name "
+                "(give comma-separated names, e.g. --data train,test)"
+            )
+        return names
+    return raw  # text, and the direction (a bool from its pair of flags)
+
+
+def _arguments(ns: argparse.Namespace, goal: str, eval_text: str) -> OptimizeArgs:
+    """OptimizeArgs from the parsed line: every option the user gave, checked."""
+    args = OptimizeArgs(goal=goal, eval=eval_text)
+    for opt in OPTIONS:
+        raw = getattr(ns, opt.name, None)
+        if raw is not None and opt.name != "eval":
+            setattr(args, opt.name, _value(opt, raw))
+    if args.holdout is not None and (not args.target or not (args.data or args.data_dir)):
+        raise UsageError("--holdout needs --target and --data (a DataFrame with it) or --data-dir")
+    return args
+
+
+def _parse_line(tokens: list[str], command: str) -> argparse.Namespace:
+    ns, unknown = _parser(command).parse_known_intermixed_args(tokens)
+    if unknown:
+        raise UsageError(
+            f"unknown option {unknown[0]!r}; see %aide help for the options of {command}"
+        )
+    return ns
 
 
 IMPROVE_EXAMPLE = '%%aide improve --data df --target y "predict y; metric accuracy"'
@@ -183,11 +182,7 @@ IMPROVE_EXAMPLE = '%%aide improve --data df --target y "predict y; metric accura
 
 def _parse_improve(tokens: list[str], cell: str | None) -> OptimizeArgs:
     """`improve`: the goal comes from the line; the user's code from the body, --cell or --above."""
-    ns, unknown = _improve_parser().parse_known_intermixed_args(tokens)
-    if unknown:
-        raise UsageError(
-            f"unknown option {unknown[0]!r}; see %aide help for the options of improve"
-        )
+    ns = _parse_line(tokens, "improve")
     goal = " ".join(ns.goal).strip()
     body = (cell or "").strip("\n")
     sources = [bool(body.strip()), ns.cell is not None, ns.above]
@@ -205,36 +200,13 @@ def _parse_improve(tokens: list[str], cell: str | None) -> OptimizeArgs:
             "improve needs a goal on the line (the cell body is your code, the starting point), "
             f"e.g. {IMPROVE_EXAMPLE}"
         )
-    args = _parse_optimize(_without_improve_options(tokens), None)
+    args = _arguments(ns, goal, (ns.eval or "").strip())
     args.improve = True
     args.seed_code = body if body.strip() else None
     if ns.cell is not None:
-        args.seed_cell = _positive_int(ns.cell, "--cell")
+        args.seed_cell = whole_number(ns.cell, "--cell", 1)
     args.seed_above = bool(ns.above)
-    if ns.seed_drafts is not None:
-        try:
-            args.seed_drafts = int(ns.seed_drafts)
-        except ValueError:
-            raise UsageError(f"--seed-drafts: {ns.seed_drafts!r} is not a whole number") from None
-        if args.seed_drafts < 0:
-            raise UsageError(f"--seed-drafts: must be 0 or more, got {args.seed_drafts}")
     return args
-
-
-def _without_improve_options(tokens: list[str]) -> list[str]:
-    """The tokens minus improve's own options (and their values), to parse as optimize."""
-    out: list[str] = []
-    skip = False
-    for tok in tokens:
-        if skip:
-            skip = False
-        elif tok == "--above":
-            continue
-        elif tok in ("--cell", "--seed-drafts"):
-            skip = True
-        elif not tok.startswith(("--cell=", "--seed-drafts=")):
-            out.append(tok)
-    return out
 
 
 def parse_holdout(text: str, option: str = "--holdout") -> float:
@@ -243,8 +215,8 @@ def parse_holdout(text: str, option: str = "--holdout") -> float:
         value = float(text)
     except ValueError:
         raise UsageError(f"{option}: {text!r} is not a fraction (e.g. {option} 0.2)") from None
-    if not 0 < value <= 0.5:
-        raise UsageError(f"{option}: must be more than 0 and at most 0.5, got {text}")
+    if not 0 < value <= MAX_HOLDOUT:
+        raise UsageError(f"{option}: must be more than 0 and at most {MAX_HOLDOUT:g}, got {text}")
     return value
 
 
@@ -291,11 +263,7 @@ def parse(line: str, cell: str | None = None) -> Command:
 
 
 def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
-    ns, unknown = _optimize_parser().parse_known_intermixed_args(tokens)
-    if unknown:
-        raise UsageError(
-            f"unknown option {unknown[0]!r}; see %aide help for the options of optimize"
-        )
+    ns = _parse_line(tokens, "optimize")
     line_goal = " ".join(ns.goal).strip()
     body = (cell or "").strip()
     if body and line_goal:
@@ -310,51 +278,7 @@ def _parse_optimize(tokens: list[str], cell: str | None) -> OptimizeArgs:
             '%aide optimize --data df --target y "predict y; metric RMSE", '
             "or use %%aide optimize with the goal in the cell body"
         )
-    args = OptimizeArgs(goal=goal, eval=eval_text)
-    if ns.data is not None:
-        names = [n.strip() for n in ns.data.split(",") if n.strip()]
-        bad = [n for n in names if not n.isidentifier()]
-        if not names or bad:
-            raise UsageError(
-                f"--data: {', '.join(bad) or repr(ns.data)} is not a variable name "
-                "(give comma-separated names, e.g. --data train,test)"
-            )
-        args.data = names
-    args.data_dir = ns.data_dir
-    args.target = ns.target
-    args.metric = ns.metric
-    args.lower_is_better = ns.lower
-    if ns.steps is not None:
-        args.steps = _positive_int(ns.steps, "--steps")
-    if ns.parallel is not None:
-        args.parallel = _positive_int(ns.parallel, "--parallel")
-    if ns.workers is not None:
-        args.workers = _non_negative_int(ns.workers, "--workers")
-    if ns.time is not None:
-        args.time_limit_s = parse_duration(ns.time, "--time")
-    if ns.node_timeout is not None:
-        args.node_timeout_s = parse_duration(ns.node_timeout, "--node-timeout")
-    args.policy = ns.policy
-    args.model = ns.model
-    if ns.holdout is not None:
-        args.holdout = parse_holdout(ns.holdout)
-        if not args.target or not (args.data or args.data_dir):
-            raise UsageError(
-                "--holdout needs --target and --data (a DataFrame with it) or --data-dir"
-            )
-    if ns.random_seed is not None:
-        args.random_seed = _seed(ns.random_seed)
-    return args
-
-
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise UsageError(f"--random-seed: {text!r} is not a whole number") from None
-    if value < 0:
-        raise UsageError(f"--random-seed: must be 0 or more, got {value}")
-    return value
+    return _arguments(ns, goal, eval_text)
 
 
 # ---- checks against the kernel's namespace and environment ------------------------------------

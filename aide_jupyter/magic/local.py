@@ -23,6 +23,9 @@ from aide_jupyter.executors import runner as runner_mod
 from aide_jupyter.executors.protocol import launch_spec, result_from_runner
 from aide_jupyter.search.executor import ExecRequest, ExecResult
 
+from .args import OptimizeArgs, UsageError, local_model
+from .text import say
+
 
 class _DirectRunner(runner_mod.Runner):
     """The kernel-side runner, driven in-process: a finished node wakes our waiters directly
@@ -128,11 +131,9 @@ class InKernelExecutor:
         return result_from_runner(raw)
 
     async def prepare_holdout(self, args: dict[str, Any]) -> dict[str, Any]:
-        """Split in this kernel (the harness is imported, and keeps its text for portable nodes)."""
+        """Split in this kernel (the harness is imported: portable nodes get its files' text)."""
         from aide_jupyter.executors import harness
 
-        if getattr(harness, "_SOURCE", None) is None:
-            harness._SOURCE = Path(harness.__file__).read_text(encoding="utf-8")  # type: ignore[attr-defined]
         return await asyncio.to_thread(harness.prepare, self.namespace, dict(args))
 
     async def release_holdout(self, key: str) -> None:
@@ -297,3 +298,69 @@ class LocalSearch:
 
 def new_search_id() -> str:
     return f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
+
+
+def start_local(
+    shell: Any, args: OptimizeArgs, why: str, seed: dict[str, Any] | None = None
+) -> LocalSearch:
+    """Build and start a search in this kernel from a checked `%aide optimize`."""
+    from aide_jupyter.coders import CoderError, make_coder
+    from aide_jupyter.search.config import ConfigError, SearchConfig
+    from aide_jupyter.search.journal import SearchInfo
+    from aide_jupyter.search.preview import describe_dir, describe_objects, installed_packages
+
+    if args.workers:
+        raise UsageError(
+            f"--workers needs the aide-jupyter server extension ({why}); drop --workers to "
+            "search in this kernel alone"
+        )
+    ns = shell.user_ns
+    model = local_model(args.model, os.environ)
+    settings = {**args.config_overrides(), "model": model}
+    try:
+        config = SearchConfig.from_dict(settings)
+    except ConfigError as exc:
+        raise UsageError(f"--{exc.field.replace('_', '-')}: {exc.message}") from None
+    try:
+        coder = make_coder(model)
+    except CoderError as exc:
+        raise UsageError(f"--model {model}: {exc}") from None
+    data_dir = os.path.abspath(os.path.expanduser(args.data_dir)) if args.data_dir else None
+    eval_text = args.eval
+    if args.metric:
+        eval_text = f"{eval_text}\nMetric: {args.metric}".strip()
+    holdout = None
+    if args.holdout is not None:
+        from aide_jupyter.search.holdout import resolve_metric
+
+        try:
+            metric = resolve_metric(args.metric, f"{args.goal}\n{eval_text}")
+        except ValueError as exc:
+            raise UsageError(f"--metric: {exc}") from None
+        holdout = {"fraction": args.holdout, "metric": metric}
+    info = SearchInfo(
+        id=new_search_id(),
+        goal=args.goal,
+        eval=eval_text,
+        data=list(args.data),
+        data_dir=data_dir,
+        target=args.target,
+        holdout=holdout,
+    )
+    overview = describe_objects(ns, list(args.data), config.overview_max_chars)
+    if data_dir:
+        overview = f"{overview}\n\n{describe_dir(data_dir, config.overview_max_chars)}".strip()
+    packages = [f"{k} {v}" for k, v in installed_packages().items()]
+    search = LocalSearch(
+        info,
+        config,
+        coder,
+        ns,
+        run_root(ns, os.environ) / info.id,
+        data_overview=overview,
+        packages=packages,
+        seed=seed,
+    )
+    say(f"no AIDE server extension ({why}); running the search inside this kernel")
+    search.start()
+    return search

@@ -11,8 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
@@ -22,15 +20,15 @@ from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.executor import ExecutorLost
 from aide_jupyter.search.holdout import HoldoutSetupError
-from aide_jupyter.search.journal import Journal, Node, SearchInfo
+from aide_jupyter.search.journal import Node
 from aide_jupyter.search.loop import SearchLoop
-from aide_jupyter.search.seeding import add_seed
 
 from . import scan
 from .errors import BadRequest, Conflict, NotFound
 from .events import EventSink
 from .kernels import KernelPool
-from .notebook_context import notebook_digest
+from .new_search import new_record
+from .prepare import prepare
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
 from .validation import CreateRequest
@@ -74,20 +72,10 @@ class SearchManager:
     def scan(self) -> int:
         """List the searches whose journals lie under the root; they resume on a named kernel."""
         found = 0
-        for run_dir, info, journal in scan.load_all(self.root, self.settings.runs_dir_name):
-            if info.id in self.searches:
-                continue
-            if info.status in ACTIVE:
-                info.status = "paused"
-                info.stop_reason = "the server stopped while this search ran; resume it"
-                info.pause_cause = "server_restart"
-            try:
-                config = SearchConfig.from_dict(info.config, strict=False)
-            except ConfigError as exc:
-                log.warning("aide: skipping %s: bad config in journal (%s)", run_dir, exc)
-                continue
-            self.searches[info.id] = SearchRecord(info, journal, config, run_dir, self.root)
-            found += 1
+        for rec in scan.records(self.root, self.settings.runs_dir_name):
+            if rec.id not in self.searches:
+                self.searches[rec.id] = rec
+                found += 1
         if found:
             log.info("aide: found %d searches under %s", found, self.root)
         return found
@@ -119,56 +107,18 @@ class SearchManager:
     def create(self, req: CreateRequest) -> SearchRecord:
         """Check, write the empty journal, start the task; never waits for the kernel."""
         self._need_kernel(req.kernel_id)
-        overrides: dict[str, Any] = {
-            k: getattr(req, k)
-            for k in (
-                "steps",
-                "time_limit_s",
-                "node_timeout_s",
-                "parallel",
-                "workers",
-                "policy",
-                "model",
-                "random_seed",
-                "seed_drafts",
-            )
-            if getattr(req, k) is not None
-        }
-        if req.lower_is_better is not None:
-            overrides["lower_is_better"] = req.lower_is_better
         try:
-            config = self.settings.search_config(overrides)
+            config = self.settings.search_config(req.config_overrides())
         except ConfigError as exc:
             raise BadRequest(exc.field, exc.message) from None
         coder = self._coder(config.model)
-        search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:4]}"
-        base = req.notebook_dir or self.root
-        run_dir = base / self.settings.runs_dir_name / search_id
-        evaluation = req.eval
-        if req.metric:
-            evaluation = f"{evaluation}\nMetric: {req.metric}".strip()
-        info = SearchInfo(
-            id=search_id,
-            goal=req.goal,
-            eval=evaluation,
-            data=req.data,
-            data_dir=str(req.data_dir) if req.data_dir else None,
-            target=req.target,
-            notebook_path=req.notebook_path,
-            kernel_id=req.kernel_id,
-            holdout=req.holdout,
-        )
-        journal = Journal()
-        if req.seed_code is not None:
-            seed = add_seed(journal, req.seed_code)
-            info.seed = {"node_id": seed.id, "cell_id": req.seed_cell_id}
-        rec = SearchRecord(info, journal, config, run_dir, self.root)
+        rec = new_record(req, config, self.root, self.settings.runs_dir_name)
         rec.host = self.pool.host()
         rec.endpoint = getattr(coder, "endpoint", None)
-        writer = JournalWriter(run_dir)  # checks the folder before anything runs
+        writer = JournalWriter(rec.run_dir)  # checks the folder before anything runs
         self._attach(rec, writer, coder)
         writer.update(rec.info, rec.journal, None, force=True)
-        self.searches[search_id] = rec
+        self.searches[rec.id] = rec
         self._start(rec)
         return rec
 
@@ -266,6 +216,11 @@ class SearchManager:
         except ValueError as exc:
             raise NotFound(f"search {rec.id}: {exc}") from None
 
+    def _context_chars(self) -> int | None:
+        """The cap of the notebook digest in the prompts, None when that is off."""
+        settings = self.settings
+        return settings.notebook_context_max_chars if settings.notebook_context else None
+
     def _coder(self, model: str) -> Coder:
         try:
             return self.settings.make_coder(model)
@@ -342,7 +297,13 @@ class SearchManager:
             if not rec.prepared:
                 rec.preparing = True
                 try:
-                    await self._prepare(rec, executor)
+                    await prepare(
+                        rec,
+                        executor,
+                        remote=self.pool.remote,
+                        root=self.root,
+                        context_chars=self._context_chars(),
+                    )
                 except ExecutorLost as exc:
                     self._set_status(rec, "paused", f"kernel lost while preparing: {exc}", "kernel")
                     return
@@ -375,37 +336,6 @@ class SearchManager:
                 await self.workers.stop(rec)
             rec.mark_idle()
             rec.writer.flush()
-
-    async def _prepare(self, rec: SearchRecord, executor: Any) -> None:
-        """Describe the data and the environment in the kernel (waits behind a running cell)."""
-        assert rec.loop is not None
-        cap = rec.config.overview_max_chars
-        if self.pool.remote and rec.info.data_dir:  # a path on the kernel's host: check it there
-            rec.info.data_dir = await executor.resolve_dir(rec.info.data_dir)
-        split = await rec.loop.prepare_holdout()  # first: nodes and prompts see training rows only
-        if rec.info.data:
-            rec.loop.data_overview = await executor.describe_data(rec.info.data, cap)
-        elif rec.info.data_dir:
-            folder = (split or {}).get("data_dir") or rec.info.data_dir
-            rec.loop.data_overview = await executor.describe_dir(folder, cap)
-        rec.loop.packages = await executor.environment()
-        rec.loop.notebook_context = self._notebook_context(rec)
-
-    def _notebook_context(self, rec: SearchRecord) -> str:
-        """The digest of the search's saved notebook above the seed's cell ('' when off)."""
-        if not self.settings.notebook_context or not rec.notebook_path:
-            return ""
-        path = (self.root / rec.notebook_path).resolve()
-        if self.root not in path.parents:  # recorded paths come from journals on disk too
-            return ""
-        seed = rec.info.seed or {}
-        seed_node = rec.journal.seed_node
-        return notebook_digest(
-            path,
-            seed.get("cell_id"),
-            self.settings.notebook_context_max_chars,
-            skip=seed_node.code if seed_node is not None else None,
-        )
 
     def _halt(
         self,

@@ -8,7 +8,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from aide_jupyter.journal import JOURNAL_NAME, JournalError, load_journal
+from aide_jupyter.search.config import ConfigError, SearchConfig
 from aide_jupyter.search.journal import Journal, SearchInfo
+
+from .record import ACTIVE, SearchRecord
 
 log = logging.getLogger(__name__)
 SKIP_DIRS = frozenset({"node_modules", ".venv", "venv", "__pycache__", "site-packages"})
@@ -51,3 +54,19 @@ def load_all(root: Path, runs_dir_name: str) -> Iterator[tuple[Path, SearchInfo,
             log.warning("aide: cannot read %s: %s", path, exc)
             continue
         yield path.parent, info, journal
+
+
+def records(root: Path, runs_dir_name: str) -> Iterator[SearchRecord]:
+    """The searches found under the root, as records; one that was running when the server
+    stopped is paused (it resumes on a kernel the user names)."""
+    for run_dir, info, journal in load_all(root, runs_dir_name):
+        if info.status in ACTIVE:
+            info.status = "paused"
+            info.stop_reason = "the server stopped while this search ran; resume it"
+            info.pause_cause = "server_restart"
+        try:
+            config = SearchConfig.from_dict(info.config, strict=False)
+        except ConfigError as exc:
+            log.warning("aide: skipping %s: bad config in journal (%s)", run_dir, exc)
+            continue
+        yield SearchRecord(info, journal, config, run_dir, root)

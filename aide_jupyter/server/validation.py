@@ -10,72 +10,45 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from aide_jupyter.search import holdout as holdout_metrics
 from aide_jupyter.search.config import POLICIES
 from aide_jupyter.search.seeding import MAX_SEED_CHARS
+from aide_jupyter.search_options import (
+    FIELDS,
+    MAX_GOAL_CHARS,
+    MAX_HOLDOUT,
+    OPTIONS,
+    SECONDS,
+    WHOLE,
+    SearchOptions,
+    option,
+)
 
 from .errors import BadRequest, TooLarge
 
 ModelCheck = Callable[[str], str]  # model name -> problem, or "" when usable
 MAX_BODY_BYTES = 1_000_000
-MAX_GOAL_CHARS = 100_000
 MAX_CODE_CHARS = 1_000_000
-CREATE_FIELDS = (
-    "kernel_id",
-    "notebook_path",
-    "goal",
-    "eval",
-    "data",
-    "data_dir",
-    "target",
-    "metric",
-    "lower_is_better",
-    "steps",
-    "time_limit_s",
-    "node_timeout_s",
-    "parallel",
-    "workers",
-    "policy",
-    "model",
-    "seed",
-    "seed_drafts",
-    "holdout",
-    "random_seed",
-)
+CREATE_FIELDS = ("kernel_id", "notebook_path", "goal", *FIELDS, "seed")
 SEED_FIELDS = ("code", "cell_id")
-MAX_HOLDOUT = 0.5
 
 
-@dataclass
-class CreateRequest:
+@dataclass(kw_only=True)
+class CreateRequest(SearchOptions):
     """A validated `POST /aide/searches` body; paths are resolved inside the server root."""
 
     kernel_id: str
     goal: str
     notebook_path: str | None = None
     notebook_dir: Path | None = None
-    eval: str = ""
-    data: list[str] = field(default_factory=list)
     data_dir: Path | None = None
-    target: str | None = None
-    metric: str | None = None
-    lower_is_better: bool | None = None
-    steps: int | None = None
-    time_limit_s: float | None = None
-    node_timeout_s: float | None = None
-    parallel: int | None = None
-    workers: int | None = None
-    policy: str | None = None
-    model: str | None = None
     seed_code: str | None = None  # the user's own code: the root node of the search
     seed_cell_id: str | None = None  # the notebook cell it came from, when known
-    seed_drafts: int | None = None
     holdout: dict[str, Any] | None = None  # {fraction, metric (a harness name or None)}
-    random_seed: int | None = None
 
 
 def parse_body(raw: bytes, *, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -111,7 +84,9 @@ def confined(root: Path, value: str, name: str, base: Path | None = None) -> Pat
     return resolved
 
 
-def _text(data: dict[str, Any], name: str, *, limit: int = 10_000) -> str | None:
+def _text(data: dict[str, Any], name: str, *, limit: int | None = None) -> str | None:
+    """A string field, at most `limit` characters (by default the option's)."""
+    limit = option(name).chars if limit is None else limit
     value = data.get(name)
     if value is None:
         return None
@@ -122,7 +97,7 @@ def _text(data: dict[str, Any], name: str, *, limit: int = 10_000) -> str | None
     return value
 
 
-def _int(data: dict[str, Any], name: str, lo: int, hi: int) -> int | None:
+def _int(data: dict[str, Any], name: str, lo: int, hi: float) -> int | None:
     value = data.get(name)
     if value is None:
         return None
@@ -172,7 +147,7 @@ def parse_create(
             raise BadRequest("notebook_path", "its folder does not exist")
         req.notebook_path = path.relative_to(root.resolve()).as_posix()
         req.notebook_dir = path.parent
-    req.eval = _text(data, "eval", limit=MAX_GOAL_CHARS) or ""
+    req.eval = _text(data, "eval") or ""
     names = data.get("data")
     if names is not None:
         if not isinstance(names, list) or not all(
@@ -180,7 +155,7 @@ def parse_create(
         ):
             raise BadRequest("data", "must be a list of variable names in the kernel")
         req.data = list(dict.fromkeys(names))
-    data_dir = _text(data, "data_dir", limit=4096)
+    data_dir = _text(data, "data_dir")
     if data_dir and remote_kernels:
         req.data_dir = Path(data_dir)
     elif data_dir:
@@ -189,31 +164,30 @@ def parse_create(
         req.data_dir = confined(root, data_dir, "data_dir", base=req.notebook_dir)
         if not req.data_dir.is_dir():
             raise BadRequest("data_dir", "is not a folder")
-    req.target = _text(data, "target", limit=1000) or None
-    req.metric = _text(data, "metric", limit=1000) or None
+    req.target = _text(data, "target") or None
+    req.metric = _text(data, "metric") or None
     lower = data.get("lower_is_better")
     if lower is not None and not isinstance(lower, bool):
         raise BadRequest("lower_is_better", "must be true, false or null")
     req.lower_is_better = lower
-    req.steps = _int(data, "steps", 1, max_steps)
-    req.time_limit_s = _seconds(data, "time_limit_s", 30 * 86400)
-    req.node_timeout_s = _seconds(data, "node_timeout_s", 86400)
-    req.parallel = _int(data, "parallel", 1, max_parallel)
-    req.workers = _int(data, "workers", 0, max_workers)
-    policy = _text(data, "policy", limit=100)
+    limits = {"max_steps": max_steps, "max_parallel": max_parallel, "max_workers": max_workers}
+    for opt in OPTIONS:
+        if opt.kind == WHOLE:
+            setattr(req, opt.name, _int(data, opt.name, opt.lo, opt.upper(limits)))
+        elif opt.kind == SECONDS:
+            setattr(req, opt.name, _seconds(data, opt.name, opt.upper(limits)))
+    policy = _text(data, "policy")
     if policy is not None and policy not in POLICIES:
         raise BadRequest("policy", f"unknown policy {policy!r}; one of {', '.join(POLICIES)}")
     req.policy = policy
-    model = _text(data, "model", limit=200)
+    model = _text(data, "model")
     if model is not None:
         problem = models(model)
         if problem:
             raise BadRequest("model", problem)
     req.model = model
     req.seed_code, req.seed_cell_id = _seed(data.get("seed"))
-    req.seed_drafts = _int(data, "seed_drafts", 0, 1000)
     req.holdout = parse_holdout(data, req)
-    req.random_seed = _int(data, "random_seed", 0, 2**63 - 1)
     return req
 
 

@@ -6,7 +6,7 @@ import asyncio
 import json
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from jupyter_client.asynchronous import AsyncKernelClient
@@ -25,6 +25,12 @@ df["label"] = (df["a"] + 0.5 * df["b"] - df["c"] > 0).astype(int)
 """
 
 
+# The search most server tests ask for: the test frame's label, scored by accuracy.
+FRAME_SEARCH = {"goal": "predict label; metric accuracy", "data": ["df"], "target": "label"}
+
+Execute = Callable[[str, str], Awaitable[Any]]  # (kernel_id, code): run code in that kernel
+
+
 async def start_kernel(jp_fetch: Any, path: str = "nb.ipynb") -> str:
     """A real python3 kernel, the way JupyterLab starts one for a notebook."""
     body = {"path": path, "type": "notebook", "name": path, "kernel": {"name": "python3"}}
@@ -32,18 +38,22 @@ async def start_kernel(jp_fetch: Any, path: str = "nb.ipynb") -> str:
     return json.loads(response.body)["kernel"]["id"]
 
 
+def tab_client(info: dict[str, Any], username: str = "test") -> AsyncKernelClient:
+    """A client of the kernel the way a second notebook tab has one: its own Session, channels
+    started without stdin and without a heartbeat (a client without its kernel manager judges
+    liveness by a 1-s heartbeat, which a loaded machine misses: "Kernel died before replying to
+    kernel_info" from a live kernel; a kernel that really died still fails, by the timeout)."""
+    key = info.get("key", b"")
+    session = Session(key=key.encode() if isinstance(key, str) else key, username=username)
+    client = AsyncKernelClient(session=session)
+    client.load_connection_info(info)
+    client.start_channels(stdin=False, hb=False)
+    return client
+
+
 async def run_code(serverapp: Any, kernel_id: str, code: str, timeout: float = 60.0) -> dict:
     """Execute code in the kernel with an own client (fresh session) and wait for the reply."""
-    info = serverapp.kernel_manager.get_kernel(kernel_id).get_connection_info()
-    key = info.get("key", b"")
-    client = AsyncKernelClient(
-        session=Session(key=key.encode() if isinstance(key, str) else key, username="test")
-    )
-    client.load_connection_info(info)
-    # No heartbeat: a client without its kernel manager judges liveness by a 1-s heartbeat, which
-    # a loaded machine misses ("Kernel died before replying to kernel_info" from a live kernel).
-    # A kernel that really died still fails here, by the timeout.
-    client.start_channels(hb=False)
+    client = tab_client(serverapp.kernel_manager.get_kernel(kernel_id).get_connection_info())
     try:
         await _wait_for_ready(client, serverapp.kernel_manager.get_kernel(kernel_id), timeout)
         reply = await client.execute_interactive(code, timeout=timeout, output_hook=lambda m: None)
@@ -51,6 +61,41 @@ async def run_code(serverapp: Any, kernel_id: str, code: str, timeout: float = 6
         client.stop_channels()
     assert reply["content"]["status"] == "ok", reply["content"]
     return reply
+
+
+def frame_kernels(jp_fetch: Any, execute: Execute) -> Callable[..., Awaitable[str]]:
+    """`await start(path)`: a notebook's kernel holding the test frame `df` (FRAME_CODE, or
+    `code`), put there by `execute` (run_code on a local kernel, a gateway's execute)."""
+
+    async def start(path: str = "nb.ipynb", code: str = FRAME_CODE) -> str:
+        kernel_id = await start_kernel(jp_fetch, path)
+        await execute(kernel_id, code)
+        return kernel_id
+
+    return start
+
+
+async def create_search(jp_fetch: Any, kernel_id: str, **fields: Any) -> dict[str, Any]:
+    """POST /aide/searches for FRAME_SEARCH on the kernel (`fields` over it); asserts the 201."""
+    body = {"kernel_id": kernel_id, **FRAME_SEARCH, **fields}
+    code, summary = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 201, summary
+    return summary
+
+
+async def fork_node(jp_fetch: Any, search_id: str, node_id: str, **body: Any) -> dict[str, Any]:
+    """POST .../nodes/{node_id}/fork with `body` (code, instruction); asserts it was taken."""
+    parts = ("searches", search_id, "nodes", node_id, "fork")
+    code, node = await api(jp_fetch, *parts, method="POST", body=body)
+    assert code in (200, 201), node
+    return node
+
+
+def ended_and_workers_gone(detail: dict[str, Any]) -> bool:
+    """A wait_search predicate: the search failed, or it is done and its workers are shut down."""
+    return detail["status"] == "failed" or (
+        detail["status"] == "done" and not any(w["running"] for w in detail["workers"])
+    )
 
 
 async def _wait_for_ready(client: AsyncKernelClient, km: Any, timeout: float) -> None:

@@ -5,7 +5,11 @@
  */
 import { expect, test } from '@jupyterlab/galata';
 
-import { command, notebookWithData, submitSearchForm } from './support';
+import {
+  notebookWithData,
+  openNewSearchForm,
+  submitSearchForm
+} from './support';
 
 test.use({ autoGoto: true, viewport: { width: 1280, height: 1000 } });
 
@@ -17,13 +21,8 @@ test.describe('AIDE trusted scores', () => {
     page.on('pageerror', error => errors.push(error.message));
     await notebookWithData(page, 'aide-holdout.ipynb');
 
-    await command(page, 'aide-jupyter:open-panel');
+    await openNewSearchForm(page);
     const panel = page.locator('#aide-jupyter-panel');
-    await expect(panel.locator('.jp-aide-status')).toHaveAttribute(
-      'data-state',
-      'ready'
-    );
-    await command(page, 'aide-jupyter:new-search');
     await submitSearchForm(page, { steps: 2, holdout: '0.2' });
 
     const head = panel.locator('.jp-aide-search-head');

@@ -12,6 +12,7 @@ import {
 import {
   command,
   notebookCells,
+  openNewSearchForm,
   notebookWithData,
   submitSearchForm
 } from './support';
@@ -55,13 +56,8 @@ test.describe('AIDE search from the panel', () => {
 
     await notebookWithData(page, NOTEBOOK);
 
-    await command(page, 'aide-jupyter:open-panel');
+    await openNewSearchForm(page);
     const panel = page.locator('#aide-jupyter-panel');
-    await expect(panel.locator('.jp-aide-status')).toHaveAttribute(
-      'data-state',
-      'ready'
-    );
-    await command(page, 'aide-jupyter:new-search');
 
     await submitSearchForm(page, { steps: 30 });
 

@@ -108,3 +108,14 @@ export async function notebookCells(
     return [];
   }, path);
 }
+
+/** Open the AIDE panel, wait for the server extension's answer, and open the New search form. */
+export async function openNewSearchForm(
+  page: IJupyterLabPageFixture
+): Promise<void> {
+  await command(page, 'aide-jupyter:open-panel');
+  await expect(
+    page.locator('#aide-jupyter-panel .jp-aide-status')
+  ).toHaveAttribute('data-state', 'ready');
+  await command(page, 'aide-jupyter:new-search');
+}

@@ -1,15 +1,21 @@
 """Kernel-side runner: runs one isolated child per node from the user's live kernel.
 
 Standard library only: the server ships these files' text into kernels that lack the package
-(`protocol.install_code`), installed as one package module named after a hash of the text, its
+(`protocol.install_runner_code`), installed as one package module named after a hash of the text, its
 parts in `PARTS` order (each imports only earlier ones). See docs/executor.md.
 """
 
 from __future__ import annotations
 
-import os
-
-from .common import FILENAME, capabilities, choose_mode, default_mode, read_capped, variables
+from .common import (
+    FILENAME,
+    capabilities,
+    choose_mode,
+    default_mode,
+    package_sources,
+    read_capped,
+    variables,
+)
 from .core import Runner
 from .entry import Reply, call
 
@@ -34,17 +40,7 @@ def sources() -> list[list[str]]:
     """[[part, text], ...] in install order: the shipped text, or the files when imported."""
     import sys
 
-    pkg = sys.modules[__name__]
-    out = []
-    for part in PARTS:
-        mod = pkg if part == "__init__" else getattr(pkg, part)
-        text = getattr(mod, "_SOURCE", None)
-        if text is None:
-            path = os.path.join(os.path.dirname(__file__), f"{part}.py")
-            with open(path, encoding="utf-8") as fh:
-                text = fh.read()
-        out.append([part, text])
-    return out
+    return package_sources(sys.modules[__name__])
 
 
 # kept for callers of the single-file runner

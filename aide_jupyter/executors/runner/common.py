@@ -189,6 +189,29 @@ def harness_module(spec: dict[str, Any]) -> tuple[Any, str] | None:
     return sys.modules[harness["module"]], str(harness.get("key", ""))
 
 
+def package_sources(pkg: Any) -> list[list[str]]:
+    """[[part, text], ...] of a shipped package (its `PARTS`, in install order): the shipped
+    text, or the files when it was imported from them."""
+    out = []
+    for part in pkg.PARTS:
+        mod = pkg if part == "__init__" else getattr(pkg, part)
+        text = getattr(mod, "_SOURCE", None)
+        if text is None:
+            path = os.path.join(os.path.dirname(pkg.__file__), f"{part}.py")
+            with open(path, encoding="utf-8") as fh:
+                text = fh.read()
+        out.append([part, text])
+    return out
+
+
+def shipped_text(mod: Any) -> str | list[list[str]] | None:
+    """What a fresh interpreter needs to install `mod` again: a package's parts, else the
+    module's text (None when it has none)."""
+    if hasattr(mod, "PARTS"):
+        return package_sources(mod)
+    return getattr(mod, "_SOURCE", None)
+
+
 def variables(ns: dict[str, Any]) -> list[dict[str, Any]]:
     """The user's data-like globals: name, qualified type, shape (for validating --data) and, for
     tables, column names (the form's target picker)."""

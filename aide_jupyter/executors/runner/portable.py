@@ -24,12 +24,13 @@ import threading
 from typing import Any
 
 from . import child
-from .common import FILENAME, READY_FILE, THREAD_VARS, node_env
+from .common import FILENAME, READY_FILE, THREAD_VARS, node_env, shipped_text
 
 SPEC_FILE = ".aide_spawn.json"
 KEEP_SNAPSHOTS = 8
 
-# Installs the runner package from its parts' text (the same in the kernel and a fresh child):
+# Installs a shipped package (the runner, the holdout harness) from its parts' text (the same in
+# the kernel and a fresh child):
 # a package module `NAME` whose parts are `NAME.<part>`, so relative imports resolve.
 PACKAGE_INSTALLER = """\
 import sys, types
@@ -109,7 +110,7 @@ def snapshot(spec: dict[str, Any], user_ns: dict[str, Any]) -> str:
             payload["harness"] = {
                 "module": harness["module"],
                 "key": harness.get("key", ""),
-                "source": getattr(mod, "_SOURCE", None),
+                "source": shipped_text(mod),
                 "extra": extra,
             }
             if hasattr(mod, "snapshot_data"):  # e.g. frames become their training rows only
@@ -163,7 +164,7 @@ class PortableProc:
         extra: dict[str, Any] = {"snapshot_path": snap, "parent_pid": os.getpid()}
         if spec.get("invoke"):  # the fresh interpreter re-installs the invoked module's text
             mod = sys.modules[spec["invoke"]["module"]]
-            extra["invoke"] = dict(spec["invoke"], source=getattr(mod, "_SOURCE", None))
+            extra["invoke"] = dict(spec["invoke"], source=shipped_text(mod))
         with open(spec_path, "w", encoding="utf-8") as fh:
             json.dump(dict(spec, **extra), fh)
         env = node_env(os.environ, spec.get("env_allow", ()), spec.get("env_drop", ()))
@@ -331,14 +332,19 @@ def _restore_harness(harness: dict[str, Any]) -> None:
     sys.modules[harness["module"]].restore_child(harness["key"], harness["extra"])
 
 
-def _install_text(name: str, source: str | None) -> None:
-    """A shipped module, from its text, under its name in the kernel."""
+def _install_text(name: str, source: str | list[list[str]] | None) -> None:
+    """A shipped module, from its text (a package: its parts), under its name in the kernel."""
     import types
 
     if name in sys.modules:
         return
     if not source:
         raise RuntimeError(f"module {name} has no _SOURCE to ship to a fresh interpreter")
+    if isinstance(source, list):
+        env: dict[str, Any] = {}
+        exec(PACKAGE_INSTALLER, env)
+        env["_install"](name, source, f"<{name}>")
+        return
     mod = types.ModuleType(name)
     mod._SOURCE = source  # type: ignore[attr-defined]
     sys.modules[name] = mod

@@ -1,0 +1,36 @@
+"""`jupyter aide run | export | show`: parse the line, run the subcommand, one-line errors."""
+
+from __future__ import annotations
+
+import logging
+import sys
+from pathlib import Path
+
+from aide_jupyter.coders import CoderError
+from aide_jupyter.journal import JournalError
+from aide_jupyter.search.config import ConfigError
+
+from .journal_tools import export, show
+from .options import parser
+from .run import run
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(levelname)s %(name)s: %(message)s",
+        stream=sys.stderr,
+    )
+    try:
+        if args.command == "show":
+            return show(Path(args.journal), sys.stdout)
+        if args.command == "export":
+            return export(Path(args.journal), args.html, args.best)
+        return run(args)
+    except (JournalError, CoderError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except ConfigError as exc:
+        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
+        return 2

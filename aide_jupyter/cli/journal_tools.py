@@ -1,0 +1,74 @@
+"""`jupyter aide show | export`: read a journal, print its tree or write its exports."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TextIO
+
+from aide_jupyter.journal import load_journal, write_tree_html
+from aide_jupyter.journal.export import write_best_solution
+from aide_jupyter.journal.schema import verdict
+
+
+def show(path: Path, out: TextIO) -> int:
+    info, journal = load_journal(path)
+    best = journal.best_node()
+    direction = {True: "lower is better", False: "higher is better"}.get(
+        journal.lower_is_better,
+        "direction not set",  # type: ignore[arg-type]
+    )
+    totals = journal.totals()
+    out.write(f"search {info.id} · {info.status} · {len(journal)} nodes · {direction}\n")
+    if info.holdout:
+        out.write(
+            f"holdout: {info.holdout.get('fraction')} of the rows "
+            f"({info.holdout.get('rows') or '?'} rows, {info.holdout.get('metric') or '?'}); "
+            "metrics are the harness's scores, '!' marks a report far better than its score\n"
+        )
+    out.write(f"goal: {info.goal.strip().splitlines()[0] if info.goal.strip() else '-'}\n")
+    cost = "unknown" if totals["cost_usd"] is None else f"${totals['cost_usd']:.4f}"
+    out.write(
+        f"tokens {int(totals['tokens_in'] + totals['tokens_out'])} · "
+        f"cost {cost} · exec {totals['exec_time_s']:.1f} s\n\n"
+    )
+    rows = [("", "id", "step", "stage", "parent", "status", "metric", "time")]
+    for node in journal.nodes:
+        metric = "-" if node.metric is None else f"{node.metric:.6g}"
+        if node.metric_source == "harness":  # holdout score, then the node's own number
+            own = "-" if node.reported_metric is None else f"{node.reported_metric:.6g}"
+            metric += f" (reported {own}{', !' if node.metric_flag else ''})"
+        took = "-" if node.exec_time_s is None else f"{node.exec_time_s:.1f}s"
+        mark = "*" if best is not None and node.id == best.id else ""
+        rows.append(
+            (
+                mark,
+                node.id,
+                str(node.step),
+                node.stage,
+                node.parent_id or "-",
+                f"{node.status}/{verdict(node)}",
+                metric,
+                took,
+            )
+        )
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    for row in rows:
+        out.write("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() + "\n")
+    out.write(f"\nbest: {best.id} (metric {best.metric:.6g})\n" if best else "\nbest: none yet\n")
+    return 0
+
+
+def export(path: Path, html: str | None, best: str | None) -> int:
+    info, journal = load_journal(path)
+    target = Path(html) if html else path.with_name("tree.html")
+    write_tree_html(target, info, journal)
+    print(f"wrote {target}")
+    if best:
+        written = write_best_solution(Path(best).parent, info, journal)
+        if written is None:
+            print("no good node: no best solution written", file=sys.stderr)
+        else:
+            written.replace(best)
+            print(f"wrote {best}")
+    return 0

@@ -1,0 +1,266 @@
+"""`jupyter aide run`: a headless search in its own kernel (StandaloneExecutor).
+
+It writes the same run folder as the server: aide-runs/<id>/journal.ipynb, best_solution.py,
+tree.html. The first Ctrl-C stops after the running node, a second abandons it; the journal is
+flushed either way, and `--resume RUN_DIR` continues.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import math
+import os
+import signal
+import sys
+import time
+import uuid
+from dataclasses import fields
+from pathlib import Path
+from typing import Any
+
+from aide_jupyter.coders import default_model
+from aide_jupyter.journal import JournalError, JournalWriter
+from aide_jupyter.search.journal import Journal, SearchInfo
+from aide_jupyter.search_options import MAX_HOLDOUT
+
+from .progress import Progress
+
+log = logging.getLogger(__name__)
+
+
+def check_target(data_dir: Path, target: str) -> str:
+    """'' when `target` is a column of a table in `data_dir` (train.* first), else why not."""
+    import pandas as pd
+
+    tables = sorted(
+        (p for p in data_dir.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".tsv")),
+        key=lambda p: (not p.stem.lower().startswith("train"), len(p.parts), p.name),
+    )
+    if not tables:
+        return ""  # no table to check (images, text, ...): the coder reads the files itself
+    first: tuple[Path, list[str]] | None = None
+    for path in tables:
+        try:
+            if path.suffix.lower() == ".parquet":
+                columns = [str(c) for c in pd.read_parquet(path).columns]
+            else:
+                sep = "\t" if path.suffix.lower() == ".tsv" else ","
+                columns = [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
+        except Exception as exc:  # unreadable table: the search will say more
+            log.info("cannot read the header of %s: %s", path, exc)
+            continue
+        if target in columns:
+            return ""
+        first = first or (path, columns)
+    if first is None:
+        return ""
+    from aide_jupyter.search.columns import missing_column
+
+    return missing_column(target, first[1], str(first[0].relative_to(data_dir)))
+
+
+def _config_from(saved: dict[str, Any], args: argparse.Namespace, **more: Any) -> Any:
+    """The search's settings: the saved ones (a resumed journal's), then those on the line."""
+    from aide_jupyter.search.config import SearchConfig
+
+    given = {
+        "steps": args.steps,
+        "model": args.model,
+        "time_limit_s": args.time_limit,
+        "node_timeout_s": args.node_timeout,
+        "parallel": args.parallel,
+        "workers": args.workers,
+        "policy": args.policy,
+        **more,
+    }
+    known = {f.name for f in fields(SearchConfig)}
+    values = {k: v for k, v in saved.items() if k in known}
+    values.update({k: v for k, v in given.items() if v is not None})
+    return SearchConfig(**values)
+
+
+def _holdout(args: argparse.Namespace) -> dict[str, Any] | None:
+    """--holdout and --metric as SearchInfo.holdout; ValueError names the bad option."""
+    from aide_jupyter.search.holdout import resolve_metric
+
+    if args.holdout is None:
+        return None
+    if not 0 < args.holdout <= MAX_HOLDOUT:
+        raise ValueError(
+            f"--holdout must be more than 0 and at most {MAX_HOLDOUT:g}, got {args.holdout}"
+        )
+    if not args.target:
+        raise ValueError("--holdout needs --target (the column scored on the held-out rows)")
+    try:
+        metric = resolve_metric(args.metric, f"{args.goal}\n{args.eval}")
+    except ValueError as exc:
+        raise ValueError(f"--metric: {exc}") from None
+    return {"fraction": args.holdout, "metric": metric}
+
+
+def run(args: argparse.Namespace) -> int:
+    if args.random_seed is not None and args.random_seed < 0:
+        print("error: --random-seed must be 0 or more", file=sys.stderr)
+        return 2
+    if args.resume:
+        writer = JournalWriter(args.resume)
+        if writer.loaded is None:
+            raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
+        info, journal = writer.loaded
+        config = _config_from(info.config, args)  # its seed stays: the same tree goes on
+        queued = sum(1 for n in journal.nodes if n.status == "queued")
+        if len(journal) >= config.steps and not queued:
+            print(
+                f"error: the search already has {len(journal)} nodes and --steps is the total: "
+                f"give more, e.g. --steps {len(journal) + 5} for 5 more",
+                file=sys.stderr,
+            )
+            return 2
+        more = max(0, config.steps - len(journal)) + queued
+        print(
+            f"resuming {info.id}: {len(journal)} nodes so far, up to {config.steps} in all "
+            f"({more} to run)",
+            file=sys.stderr,
+        )
+    else:
+        if not args.goal or not args.data_dir:
+            print("error: run needs --goal and --data-dir (or --resume RUN_DIR)", file=sys.stderr)
+            return 2
+        data_dir = Path(args.data_dir).resolve()
+        if not data_dir.is_dir():
+            print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
+            return 2
+        if args.target:
+            problem = check_target(data_dir, args.target)
+            if problem:
+                print(f"error: --target: {problem}", file=sys.stderr)
+                return 2
+        search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+        evaluation = args.eval
+        if args.metric:
+            evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
+        try:
+            holdout = _holdout(args)
+        except ValueError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+        info = SearchInfo(
+            id=search_id,
+            goal=args.goal,
+            eval=evaluation,
+            data_dir=str(data_dir),
+            target=args.target,
+            holdout=holdout,
+        )
+        journal = Journal()
+        config = _config_from(
+            {}, args, model=args.model or default_model(), random_seed=args.random_seed
+        )
+        writer = JournalWriter(Path(args.out) / search_id)
+    writer.bind(info, journal)
+    try:
+        reason = asyncio.run(_run_search(info, journal, config, writer))
+    finally:
+        writer.close()
+    best = journal.best_node()
+    print(f"run folder: {writer.run_dir}")
+    print(f"{info.status}: {reason}")
+    if info.status == "paused":
+        print(f"resume: jupyter aide run --resume {writer.run_dir}")
+    if best is not None and best.metric is not None and math.isfinite(best.metric):
+        solution = writer.run_dir / "best_solution.py"
+        print(f"best: node {best.id} metric {best.metric:.6g} -> {solution}")
+    else:
+        print("best: no working solution yet")
+    if info.pause_cause == "llm":
+        return 1  # the endpoint could not serve: a script must notice
+    return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+def _coder_line(model: str, coder: Any) -> str:
+    if model == "builtin":
+        return "builtin (offline baseline, no LLM: set OPENAI_API_KEY or OPENAI_BASE_URL for one)"
+    return f"LLM {model} at {getattr(coder, 'endpoint', '?')}"
+
+
+async def _run_search(
+    info: SearchInfo, journal: Journal, config: Any, writer: JournalWriter
+) -> str:
+    from aide_jupyter.coders import make_coder
+    from aide_jupyter.executors.standalone import StandaloneExecutor
+    from aide_jupyter.search.loop import SearchLoop
+    from aide_jupyter.search.preview import describe_dir, installed_packages
+
+    data_dir = info.data_dir or os.getcwd()
+    coder = make_coder(config.model)
+    sys.stderr.write(f"coder: {_coder_line(config.model, coder)}\n")
+    progress = Progress(info, journal, config.steps, sys.stderr)
+    writer.run_dir.mkdir(parents=True, exist_ok=True)
+    kernels = [
+        StandaloneExecutor(
+            cwd=data_dir,
+            kernel_log=str(writer.run_dir / "kernel.log"),  # keep the progress bar readable
+            parallel=config.parallel,
+            memory_limit_mb=config.memory_limit_mb,
+        )
+        for _ in range(1 + config.workers)
+    ]
+    executor: Any = kernels[0]
+    if config.workers:  # one kernel per worker, each in the data folder: nodes spread over all
+        executor = await spread_over(kernels)
+    search = SearchLoop(
+        info,
+        journal,
+        config,
+        coder,
+        executor,
+        writer.run_dir,
+        data_overview=describe_dir(data_dir, config.overview_max_chars),
+        packages=[f"{k} {v}" for k, v in installed_packages().items()],
+        listeners=[writer, progress],
+    )
+    loop = asyncio.get_running_loop()
+    task = asyncio.current_task()
+    interrupts = 0
+
+    def on_sigint() -> None:
+        nonlocal interrupts
+        interrupts += 1
+        if interrupts == 1:
+            sys.stderr.write("\nstopping after the running node (Ctrl-C again to abandon it)\n")
+            search.request_stop()
+        elif task is not None:
+            task.cancel()
+
+    loop.add_signal_handler(signal.SIGINT, on_sigint)
+    try:
+        if info.holdout:  # describe the training copy the nodes get, not the whole folder
+            from aide_jupyter.search.holdout import HoldoutSetupError
+
+            split = None
+            with contextlib.suppress(HoldoutSetupError):  # run() then fails, saying why
+                split = await search.prepare_holdout()
+            if split and split.get("data_dir"):
+                search.data_overview = describe_dir(split["data_dir"], config.overview_max_chars)
+        return await search.run()
+    except asyncio.CancelledError:
+        return info.stop_reason or "cancelled"
+    finally:
+        loop.remove_signal_handler(signal.SIGINT)
+        progress.end()
+        for kernel in kernels:
+            await kernel.close()
+
+
+async def spread_over(kernels: list[Any]) -> Any:
+    """Start the standalone kernels and spread nodes over them (the first is the main one)."""
+    from aide_jupyter.executors.spread import Member, SpreadExecutor
+
+    members = []
+    for i, kernel in enumerate(kernels):
+        await kernel.start()
+        members.append(Member(str(kernel.km.kernel_id), kernel, worker=i > 0))
+    return SpreadExecutor(members)
