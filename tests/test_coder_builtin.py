@@ -347,3 +347,18 @@ async def test_an_ensemble_on_big_data_is_never_mutated_to_stacking() -> None:
             prompt.step = step
             plans.append(parse_code_reply((await coder.improve(prompt)).text)[0])
         assert any("by stack" in p for p in plans) is stacked, plans
+
+
+def test_crossover_of_a_single_model_with_an_ensemble_renders() -> None:
+    """The single model becomes a member of the merged ensemble, not the ensemble itself (the
+    benchmark's evolve searches failed such nodes with KeyError 'ensemble')."""
+    import random
+
+    from aide_jupyter.coders import builtin_moves as moves
+
+    single = Spec.defaults("random_forest")
+    ens = moves.ensemble([Spec.defaults("hist_gb"), Spec.defaults("linear")])
+    moves.crossover(single, ens, random.Random(0))
+    assert single.family == "ensemble"
+    assert [m["family"] for m in single.members] == ["random_forest", "hist_gb"]
+    assert "make_model_1" in render(single, DataSource("frames", ["df"], "t"), 0)

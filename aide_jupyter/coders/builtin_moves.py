@@ -122,7 +122,7 @@ def crossover(a: Spec, b: Spec, rng: random.Random) -> str:
     family; otherwise `a`'s model with `b`'s preprocessing and the parameters both can take."""
     taken: list[str] = []
     if a.family == ENSEMBLE or b.family == ENSEMBLE:
-        ours = member_specs(a)
+        ours = [Spec(**asdict(m)) for m in member_specs(a)]  # copies: `a` becomes the ensemble
         theirs = member_specs(b)
         merged = ours[: max(1, len(ours) - 1)] + theirs[:1]
         a.family, a.params = ENSEMBLE, {"combine": a.params.get("combine", COMBINE[0])}
