@@ -1,15 +1,23 @@
 """Engine overhead per node: prompt building, parsing, review, bookkeeping, events.
 
-A zero-latency fake coder and an executor that runs nothing isolate the engine's own time. The
-per-node time should stay flat as the journal grows, since memory in prompts is capped.
-Run: PYTHONPATH=. python benchmarks/engine_overhead.py
+A zero-latency fake coder and an executor that runs nothing isolate the engine's own time (CPU
+time of the process, so other work on a shared machine does not count). The per-node time should
+stay flat as the journal grows: memory in prompts is capped and the journal's indexes spare
+the policies a scan of every node.
+Run: PYTHONPATH=. python benchmarks/engine_overhead.py [--baseline main] (each measurement in a
+fresh process; with --baseline, the same measurements of that git revision's engine interleaved).
 """
 
 from __future__ import annotations
 
+import argparse
 import asyncio
+import os
+import subprocess
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 from aide_jupyter.search.coder import CodeReply, ReviewReply, Usage
 from aide_jupyter.search.config import SearchConfig
@@ -73,22 +81,80 @@ async def measure(nodes: int, policy: str) -> float:
             packages=["numpy 2", "scikit-learn 1.5"],
             listeners=[lambda kind, payload: None],
         )
-        started = time.perf_counter()
+        started = time.process_time()  # CPU time: the engine's own work, not the machine's load
         await loop.run()
-        elapsed = time.perf_counter() - started
+        elapsed = time.process_time() - started
         assert len(loop.journal) == nodes
         return elapsed / nodes
 
 
+def _in_subprocess(source: Path, nodes: int, policy: str) -> float:
+    """CPU seconds per node of the engine at `source` (a copy of aide_jupyter), in a fresh
+    process."""
+    env = {**os.environ, "PYTHONPATH": str(source)}
+    out = subprocess.run(
+        [sys.executable, __file__, "--measure", str(nodes), policy],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return float(out.stdout.strip().splitlines()[-1])
+
+
+def _export(rev: str, into: Path) -> Path:
+    """The package as of git revision `rev`, unpacked into `into`."""
+    repo = Path(__file__).resolve().parent.parent
+    archive = subprocess.run(
+        ["git", "-C", str(repo), "archive", rev, "aide_jupyter"], capture_output=True, check=True
+    )
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    return into
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--baseline",
+        metavar="REV",
+        help="also measure the engine as of this git revision, side by side (e.g. main)",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs per cell, fastest kept")
+    parser.add_argument("--measure", nargs=2, metavar=("NODES", "POLICY"), help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.measure:  # one measurement for a side-by-side run
+        print(asyncio.run(measure(int(args.measure[0]), args.measure[1])))
+        return
     sizes = (10, 100, 1000)
-    print(f"{'policy':<8} {'nodes':>6} {'ms/node':>9}")
-    for policy in ("greedy", "mcts"):
-        per = {}
-        for n in sizes:
-            per[n] = asyncio.run(measure(n, policy))
-            print(f"{policy:<8} {n:>6} {per[n] * 1000:>9.2f}")
-        print(f"{policy:<8} ratio 1000 vs 10: {per[1000] / per[10]:.2f}")
+    with tempfile.TemporaryDirectory() as tmp:
+        here = Path(__file__).resolve().parent.parent
+        sources = {"this tree": here}
+        if args.baseline:
+            sources[args.baseline] = _export(args.baseline, Path(tmp))
+        print(
+            f"{'engine':<12} {'policy':<8} {'nodes':>6} {'ms/node':>9}  (fastest of {args.repeat})"
+        )
+        per: dict[tuple[str, str, int], float] = {}
+        for policy in ("greedy", "mcts", "evolve"):
+            for n in sizes:
+                runs: dict[str, list[float]] = {name: [] for name in sources}
+                for _ in range(args.repeat):  # interleaved: both engines see the same load
+                    for name, source in sources.items():
+                        runs[name].append(_in_subprocess(source, n, policy))
+                for name in sources:  # the fastest run: the least disturbed one
+                    per[name, policy, n] = min(runs[name])
+                    print(f"{name:<12} {policy:<8} {n:>6} {per[name, policy, n] * 1000:>9.2f}")
+        print()
+        for policy in ("greedy", "mcts", "evolve"):
+            for name in sources:
+                ratio = per[name, policy, 1000] / per[name, policy, 10]
+                print(f"{name:<12} {policy:<8} ratio 1000 vs 10 nodes: {ratio:.2f}")
+            if args.baseline:
+                speed = per[args.baseline, policy, 1000] / per["this tree", policy, 1000]
+                print(
+                    f"{'':<12} {policy:<8} at 1000 nodes {args.baseline} / this tree: {speed:.2f}"
+                )
+        print(f"load average (1 min) at the end: {os.getloadavg()[0]:.1f}")
 
 
 if __name__ == "__main__":

@@ -16,9 +16,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import io
 import json
 import logging
 import math
+import os
 import tempfile
 import time
 import warnings
@@ -171,8 +174,9 @@ def flaml_run(ds: Dataset, train: pd.DataFrame, hold: pd.DataFrame, budget: floa
 
 
 async def builtin_search(
-    ds: Dataset, executor: Any, train: pd.DataFrame, hold: pd.DataFrame, run_dir: Path, **cfg: Any
-) -> dict[str, Any]:
+    ds: Dataset, executor: Any, train: pd.DataFrame, run_dir: Path, **cfg: Any
+) -> tuple[Any, float]:
+    """One seeded builtin search on the training rows; its journal and its start (time.time)."""
     from aide_jupyter.coders.builtin import BuiltinCoder
     from aide_jupyter.search.config import SearchConfig
     from aide_jupyter.search.journal import Journal, SearchInfo
@@ -192,30 +196,84 @@ async def builtin_search(
         data_overview=describe_objects({"df": train}, ["df"]),
         packages=[f"{k} {v}" for k, v in installed_packages().items()],
     )
-    start = time.perf_counter()
+    started = time.time()
     await loop.run()
-    wall = time.perf_counter() - start
-    best = loop.journal.best_node()
+    return loop.journal, started
+
+
+def prefix_result(
+    ds: Dataset, journal: Any, started: float, steps: int, train: pd.DataFrame, hold: pd.DataFrame
+) -> dict[str, Any]:
+    """The search as if it had stopped after `steps` nodes: the best of its first `steps` nodes
+    (the journal's own rule: best metric, the earlier node on a tie), scored on the holdout, and
+    the wall time until the last of them finished."""
+    from aide_jupyter.search.journal import Journal, Node
+
+    nodes = journal.nodes[:steps]
+    prefix = Journal(
+        [Node.from_dict(n.to_dict()) for n in nodes], lower_is_better=journal.lower_is_better
+    )
+    wall = max((n.finished or started for n in nodes), default=started) - started
+    best = prefix.best_node()
+    stages = [n.stage for n in nodes]
+    out: dict[str, Any] = {
+        "nodes": [_node_row(n) for n in nodes],
+        "wall_s": wall,
+        "ensembles": stages.count("ensemble"),
+    }
     if best is None:
-        return {"score": float("nan"), "wall_s": wall, "best": None}
+        return {**out, "score": float("nan"), "best": None}
     ns: dict[str, Any] = {"df": train.copy()}
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), contextlib.redirect_stdout(io.StringIO()):
         warnings.simplefilter("ignore")
         exec(compile(best.code, f"<best node {best.id}>", "exec"), ns)
     Xh = hold.drop(columns=[ds.target, *ns.get("ID_COLUMNS", [])])
     Xh[ns["categorical"]] = Xh[ns["categorical"]].astype(str)
-    stages = [n.stage for n in loop.journal.nodes]
     return {
+        **out,
         "score": score(ds.task, hold[ds.target], ns["model"].predict(Xh)),
         "cv": best.metric,
-        "wall_s": wall,
         "best": f"{best.stage}@{best.step}",
-        "ensembles": stages.count("ensemble"),
+    }
+
+
+def same_prefix(short: Any, long: Any) -> str | None:
+    """None when the short search's nodes equal the long one's first nodes (stage, parent's
+    step, code, metric), else what differs: then a 10-step column cannot be read from a
+    30-step run."""
+    steps = {n.id: n.step for n in [*short.nodes, *long.nodes]}
+    for a, b in zip(short.nodes, long.nodes, strict=False):
+        left = (a.stage, steps.get(a.parent_id), a.code, a.metric)
+        right = (b.stage, steps.get(b.parent_id), b.code, b.metric)
+        if left != right:
+            return f"step {a.step} differs: {left[:2]} {a.metric} vs {right[:2]} {b.metric}"
+    return None
+
+
+def _node_row(node: Any) -> dict[str, Any]:
+    """Where a search's time went: each node's stage, model family, run time and metric."""
+    from aide_jupyter.coders.builtin_templates import read_spec
+
+    spec = read_spec(node.code)
+    family = None if spec is None else spec.family
+    if spec is not None and spec.members:
+        family = "+".join(m["family"] for m in spec.members)
+    return {
+        "step": node.step,
+        "stage": node.stage,
+        "family": family,
+        "exec_s": None if node.exec_time_s is None else round(node.exec_time_s, 1),
+        "metric": node.metric,
     }
 
 
 async def run_dataset(
-    ds: Dataset, steps: list[int], policies: list[str], budget: float, out: Path | None
+    ds: Dataset,
+    steps: list[int],
+    policies: list[str],
+    budget: float,
+    out: Path | None,
+    verify: bool = False,
 ) -> dict[str, Any]:
     from aide_jupyter.executors.standalone import StandaloneExecutor
 
@@ -224,6 +282,7 @@ async def run_dataset(
     train, hold = train_test_split(frame, test_size=0.2, random_state=0, stratify=strat)
     train, hold = train.reset_index(drop=True), hold.reset_index(drop=True)
     row: dict[str, Any] = {"dataset": ds.name, "source": ds.source, "rows": len(frame)}
+    load_before = os.getloadavg()[0]
     row["task"], row["metric"] = ds.task, ds.metric
     for kind in ("rf", "hgb"):
         row[kind] = baseline(kind, ds, train, hold)
@@ -233,18 +292,36 @@ async def run_dataset(
         train.to_pickle(data_file)
         setup = f"import pandas as pd\ndf = pd.read_pickle({str(data_file)!r})\n"
         async with StandaloneExecutor(setup_code=setup, cwd=tmp) as ex:
-            for n in steps:
-                for policy in policies:
+            for policy in policies:
+                # One search of the largest size; each smaller size is read from its first nodes
+                # (policies and the builtin coder never look at the remaining budget).
+                run_dir = Path(tmp) / f"{ds.name}-{policy}-{max(steps)}"
+                journal, started = await builtin_search(
+                    ds, ex, train, run_dir, steps=max(steps), policy=policy
+                )
+                for n in steps:
                     key = f"{policy}@{n}"
-                    run_dir = Path(tmp) / f"{ds.name}-{policy}-{n}"
-                    row[key] = await builtin_search(
-                        ds, ex, train, hold, run_dir, steps=n, policy=policy
+                    row[key] = prefix_result(ds, journal, started, n, train, hold)
+                    log.info("%s %s: %s", ds.name, key, _brief(row[key]))
+                if verify and len(steps) > 1:
+                    short, _ = await builtin_search(
+                        ds,
+                        ex,
+                        train,
+                        Path(tmp) / f"{ds.name}-{policy}-check",
+                        steps=min(steps),
+                        policy=policy,
                     )
-                    log.info("%s %s: %s", ds.name, key, row[key])
+                    row[f"prefix_check_{policy}"] = same_prefix(short, journal) or "identical"
+    row["load"] = f"{load_before:.1f} at the start, {os.getloadavg()[0]:.1f} at the end (1 min)"
     if out is not None:
         with out.open("a") as fh:
             fh.write(json.dumps(row) + "\n")
     return row
+
+
+def _brief(result: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in result.items() if k != "nodes"}
 
 
 def _cell(result: Any) -> str:
@@ -282,6 +359,19 @@ def print_table(rows: list[dict[str, Any]], columns: list[str], budget: float) -
                     losses += 1
             if wins + losses + ties:
                 print(f"builtin {key} vs {names[ref]}: {wins} wins, {losses} losses, {ties} ties")
+    if len(columns) > len({c.split("@")[0] for c in columns}):
+        sizes = sorted({int(c.split("@")[1]) for c in columns if "@" in c})
+        print(
+            f"Smaller sizes ({', '.join(map(str, sizes[:-1]))} steps) are the first nodes of the "
+            f"{sizes[-1]}-step search of the same policy and seed (best of those nodes, wall time "
+            "until the last of them finished)."
+        )
+        for row in rows:
+            checks = {k: v for k, v in row.items() if k.startswith("prefix_check_")}
+            for key, verdict in checks.items():
+                print(f"prefix check ({row['dataset']}, {key[13:]}): {verdict}")
+    for row in rows:
+        print(f"{row['dataset']}: load average {row['load']}")
     missing = [r["dataset"] for r in rows if r.get("flaml") is None]
     if missing:
         print("FLAML not installed (pip install -e '.[bench]'): its column is skipped")
@@ -295,6 +385,12 @@ def main() -> None:
     parser.add_argument("--policies", default="greedy,mcts,evolve")
     parser.add_argument("--flaml-budget", type=float, default=60.0, help="seconds (default 60)")
     parser.add_argument("--out", type=Path, help="append one JSON line per dataset here")
+    parser.add_argument(
+        "--no-prefix-check",
+        action="store_true",
+        help="skip the check (on the first dataset) that a short search equals the long one's "
+        "first nodes",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     args = parser.parse_args()
     # One thread for every model fitted in this process (baselines, FLAML with n_jobs=1, the best
@@ -304,6 +400,7 @@ def main() -> None:
 
     threadpool_limits(1)
     logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING)
+    logging.getLogger("flaml").setLevel(logging.WARNING)
     names = args.datasets.split(",") if args.datasets else [d.name for d in DATASETS]
     steps = [int(s) for s in args.steps.split(",")]
     policies = args.policies.split(",")
@@ -312,9 +409,12 @@ def main() -> None:
         steps, policies = [10], ["greedy"]
     chosen = [d for d in DATASETS if d.name in names]
     rows = []
-    for ds in chosen:
+    for i, ds in enumerate(chosen):
+        verify = i == 0 and not args.no_prefix_check
         try:
-            rows.append(asyncio.run(run_dataset(ds, steps, policies, args.flaml_budget, args.out)))
+            rows.append(
+                asyncio.run(run_dataset(ds, steps, policies, args.flaml_budget, args.out, verify))
+            )
         except ImportError as exc:
             print(f"{ds.name}: skipped ({exc}; pip install -e '.[bench]')")
     columns = ["rf", "hgb", "flaml"] + [f"{p}@{n}" for n in steps for p in policies]

@@ -162,7 +162,7 @@ class BuiltinCoder:
         families = self.available_families(ctx)
         for _ in range(12):  # a mutation not already tried from this parent, if one is found
             spec = Spec(**json.loads(base))
-            change = moves.mutate(spec, rng, families, task)
+            change = moves.mutate(spec, rng, families, task, moves.rows_of(parent.output))
             if spec.to_json() not in tried and spec.to_json() != base:
                 break
         if prompt.instruction:

@@ -11,15 +11,30 @@ import random
 import re
 from dataclasses import asdict
 
-from .builtin_templates import COMBINE, ENSEMBLE, FAMILIES, Spec, member_specs
+from .builtin_templates import (
+    BIG_ROWS,
+    COMBINE,
+    ENSEMBLE,
+    FAMILIES,
+    TARGET_CHOICES,
+    Spec,
+    member_specs,
+)
 
 _TASK_LINE = re.compile(r"^task: (classification|regression)\b", re.MULTILINE)
+_ROWS = re.compile(r"^task: \w+, (\d+) rows", re.MULTILINE)
 
 
 def task_of(output: str | None) -> str | None:
     """ "classification" or "regression" as a builtin script printed it, else None."""
     match = _TASK_LINE.search(output or "")
     return match.group(1) if match else None
+
+
+def rows_of(output: str | None) -> int | None:
+    """The number of training rows a builtin script printed, else None."""
+    match = _ROWS.search(output or "")
+    return int(match.group(1)) if match else None
 
 
 def tune(spec: Spec, rng: random.Random) -> str:
@@ -50,9 +65,12 @@ def feature(spec: Spec, rng: random.Random, task: str | None) -> str:
     if what == "poly":
         spec.poly = not spec.poly
         return ("add" if spec.poly else "drop") + " degree-2 polynomial feature interactions"
-    spec.target = rng.choice([t for t in ("auto", "none", "log") if t != spec.target])
+    if spec.reg_metric == "mae":
+        spec.target = rng.choice([t for t in TARGET_CHOICES if t != spec.target])
+    else:  # "auto" is no log fit for these metrics: "none" would be the same script
+        spec.target = "auto" if spec.target == "log" else "log"
     return {
-        "auto": "fit the target on the log scale when it is skewed",
+        "auto": "fit the target on the log scale only when it is skewed and the metric is the MAE",
         "none": "fit the target on its own scale (no log transform)",
         "log": "fit the target on the log scale (log1p, predictions mapped back)",
     }[spec.target]
@@ -67,10 +85,17 @@ def switch_family(spec: Spec, rng: random.Random, families: list[str]) -> str:
     return f"switch the model family from {old} to {new}"
 
 
-def mutate(spec: Spec, rng: random.Random, families: list[str], task: str | None) -> str:
-    """One concrete change: a hyperparameter (most often), a feature step, or another family."""
+def mutate(
+    spec: Spec,
+    rng: random.Random,
+    families: list[str],
+    task: str | None,
+    rows: int | None = None,
+) -> str:
+    """One concrete change: a hyperparameter (most often), a feature step, or another family.
+    `rows` (what the parent printed) rules out stacking on big data, where scripts average."""
     if spec.family == ENSEMBLE:
-        return _mutate_ensemble(spec, rng, task)
+        return _mutate_ensemble(spec, rng, task, big=rows is not None and rows > BIG_ROWS)
     roll = rng.random()
     if roll < 0.55:
         return tune(spec, rng)
@@ -79,9 +104,9 @@ def mutate(spec: Spec, rng: random.Random, families: list[str], task: str | None
     return switch_family(spec, rng, families)
 
 
-def _mutate_ensemble(spec: Spec, rng: random.Random, task: str | None) -> str:
+def _mutate_ensemble(spec: Spec, rng: random.Random, task: str | None, big: bool) -> str:
     combine = spec.params.get("combine", COMBINE[0])
-    if rng.random() < 0.4:
+    if rng.random() < 0.4 and not big:  # big data is always averaged: the same script
         new = next(c for c in COMBINE if c != combine)
         spec.params["combine"] = new
         return f"combine the ensemble's models by {new} instead of {combine}"
@@ -97,7 +122,7 @@ def crossover(a: Spec, b: Spec, rng: random.Random) -> str:
     family; otherwise `a`'s model with `b`'s preprocessing and the parameters both can take."""
     taken: list[str] = []
     if a.family == ENSEMBLE or b.family == ENSEMBLE:
-        ours = member_specs(a)
+        ours = [Spec(**asdict(m)) for m in member_specs(a)]  # copies: `a` becomes the ensemble
         theirs = member_specs(b)
         merged = ours[: max(1, len(ours) - 1)] + theirs[:1]
         a.family, a.params = ENSEMBLE, {"combine": a.params.get("combine", COMBINE[0])}

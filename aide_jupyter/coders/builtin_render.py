@@ -9,6 +9,7 @@ of 40,000 rows took minutes a node), and the model fitted there is kept as the f
 from __future__ import annotations
 
 from .builtin_templates import (
+    BIG_ROWS,
     CLF_METRICS,
     ENSEMBLE,
     FAMILIES,
@@ -19,7 +20,10 @@ from .builtin_templates import (
     member_specs,
 )
 
-BIG_ROWS = 10_000  # above this: one 80/20 split, no k-fold and no refit
+# An ensemble replaces its best member only when better by this many standard errors of their
+# paired differences, over chunks of the validation rows (5 on one split, 2 a fold otherwise).
+ENSEMBLE_MARGIN_SE = 2.0
+ENSEMBLE_CHUNKS = 5
 
 
 def _estimators(spec: Spec) -> tuple[str, str]:
@@ -29,8 +33,9 @@ def _estimators(spec: Spec) -> tuple[str, str]:
         strength = float(p.get("strength", 1.0))
         p = {"C": round(1.0 / strength, 6), "alpha": strength}
     if spec.family == "random_forest":
-        mf = p.get("max_features", "sqrt")
-        p["max_features_reg"] = repr(1.0 if mf == "sqrt" else (0.5 if mf == "log2" else mf))
+        mf = p.get("max_features", "default")
+        p["max_features_clf"] = repr("sqrt" if mf == "default" else mf)
+        p["max_features_reg"] = repr(0.5 if mf == "default" else mf)
     return fam["clf"].format(**p), fam["reg"].format(**p)
 
 
@@ -89,6 +94,7 @@ def _imports(spec: Spec, members: list[Spec]) -> list[str]:
         "                                     StratifiedShuffleSplit, cross_validate)",
         "from sklearn.pipeline import Pipeline",
         "from sklearn.preprocessing import OneHotEncoder, PolynomialFeatures, StandardScaler",
+        "from threadpoolctl import threadpool_limits",
     ]
     for member in members:
         for line in FAMILIES[member.family]["imports"]:
@@ -100,11 +106,13 @@ def _imports(spec: Spec, members: list[Spec]) -> list[str]:
             "VotingClassifier,",
             "                              VotingRegressor)",
             "from sklearn.linear_model import LogisticRegression, RidgeCV",
+            "from sklearn.base import clone",
+            "from sklearn.metrics import get_scorer",
         ]
     return lines
 
 
-def _features_block() -> list[str]:
+def _features_block(reg_metric: str) -> list[str]:
     return [
         "",
         "# %% Prepare the features",
@@ -139,10 +147,16 @@ def _features_block() -> list[str]:
         "",
         "def log_target(choice):",
         '    """Fit a regression on log1p of the target: always ("log"), never ("none"), or',
-        '    ("auto") when the target is non-negative and right-skewed."""',
+        '    ("auto") when the target is non-negative and right-skewed and the metric is the MAE:',
+        "    a log fit predicts a typical value (near the median, which the MAE rewards), not the",
+        '    mean the RMSE and R2 ask for."""',
         '    if TASK != "regression" or choice == "none" or y.min() < 0:',
         "        return False",
-        '    return choice == "log" or SKEW > 1.0',
+        f'    return choice == "log" or (SKEW > 1.0 and {reg_metric!r} == "mae")',
+        "",
+        "",
+        'if TASK == "regression":',
+        '    print("log target when auto:", log_target("auto"))',
     ]
 
 
@@ -194,6 +208,79 @@ def _combine_block(spec: Spec, count: int) -> list[str]:
     return lines
 
 
+def _single_validation() -> list[str]:
+    return [
+        "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
+        'scores = result["test_score"]',
+        'scores = -scores if SCORING.startswith("neg_") else scores',
+        'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
+        '      "scores", np.round(scores, 4).tolist())',
+        'direction = "lower" if LOWER else "higher"',
+        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
+        "",
+        "# %% Fit on all the data and write the submission",
+        "if BIG:  # keep the model fitted on 80% of the rows: a refit would double the time",
+        '    model = result["estimator"][0]',
+        "else:",
+        "    model.fit(X, y)",
+    ]
+
+
+def _ensemble_validation(spec: Spec) -> list[str]:
+    """Validate the ensemble and its members on the same folds, and keep the ensemble only when
+    it beats its best member clearly: by more than MARGIN_SE standard errors of their paired
+    score differences over chunks of the validation rows (one 80/20 split is one noisy number;
+    an ensemble that wins on it by chance is worse than the member it replaces)."""
+    return [
+        "scorer = get_scorer(SCORING)  # higher is better (neg_ for losses)",
+        f"CHUNKS, MARGIN_SE = {ENSEMBLE_CHUNKS} if BIG else 2, {ENSEMBLE_MARGIN_SE}",
+        "ens_scores, member_scores, pairs, fold_models = [], [[] for _ in members], [], []",
+        "for train_idx, val_idx in cv.split(X, y):",
+        "    fold = clone(model).fit(X.iloc[train_idx], y.iloc[train_idx])",
+        "    fold_models.append((fold, train_idx))",
+        "    Xv, yv = X.iloc[val_idx], y.iloc[val_idx]",
+        "    # the members inside a voting/stacking classifier learnt the encoded labels",
+        '    yv_members = np.searchsorted(fold.classes_, yv) if TASK == "classification" else yv',
+        "    yv_members = np.asarray(yv_members)",
+        "    ens_scores.append(scorer(fold, Xv, yv))",
+        "    for i, est in enumerate(fold.estimators_):",
+        "        member_scores[i].append(scorer(est, Xv, yv_members))",
+        "    for chunk in np.array_split(np.arange(len(val_idx)), CHUNKS):",
+        "        try:",
+        "            pairs.append([scorer(fold, Xv.iloc[chunk], yv.iloc[chunk])]",
+        "                         + [scorer(est, Xv.iloc[chunk], yv_members[chunk])",
+        "                            for est in fold.estimators_])",
+        "        except ValueError as exc:  # e.g. a chunk with one class has no AUC",
+        '            print("a validation chunk is not scored:", exc)',
+        "sign = -1.0 if SCORING.startswith('neg_') else 1.0",
+        "best = int(np.argmax([np.mean(s) for s in member_scores]))",
+        "pairs = np.asarray(pairs)",
+        "gain = pairs[:, 0] - pairs[:, 1 + best] if len(pairs) > 1 else np.zeros(1)",
+        "se = gain.std(ddof=1) / np.sqrt(len(gain)) if len(gain) > 1 else np.inf",
+        "KEEP = np.mean(ens_scores) > np.mean(member_scores[best]) and gain.mean() > MARGIN_SE * se",
+        "member_means = [round(float(sign * np.mean(s)), 6) for s in member_scores]",
+        'print("members on the same folds:", member_means)',
+        'print(f"ensemble minus its best member (m{best}): {sign * gain.mean():.6g} {METRIC} "',
+        '      f"(standard error {se:.3g} over {len(gain)} paired chunks):",',
+        '      "keep the ensemble" if KEEP else f"keep member m{best} alone")',
+        "scores = sign * np.asarray(ens_scores if KEEP else member_scores[best])",
+        'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
+        '      "scores", np.round(scores, 4).tolist())',
+        'direction = "lower" if LOWER else "higher"',
+        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
+        "",
+        "# %% Fit on all the data and write the submission",
+        "if not KEEP:  # the best member alone, fitted as its own node fits it",
+        "    model = members[best][1]",
+        "    if BIG:",
+        "        model.fit(X.iloc[fold_models[0][1]], y.iloc[fold_models[0][1]])",
+        "if BIG and KEEP:  # keep the model fitted on 80% of the rows: a refit doubles the time",
+        "    model = fold_models[0][0]",
+        "elif not BIG:",
+        "    model.fit(X, y)",
+    ]
+
+
 def render(spec: Spec, src: DataSource, seed: int) -> str:
     """The whole script for `spec` on `src`, in `# %%` cells."""
     members = member_specs(spec)
@@ -206,7 +293,7 @@ def render(spec: Spec, src: DataSource, seed: int) -> str:
     else:
         lines.append("TARGET = None  # no target named: the last column of the training file")
     lines += _load_block(src)
-    lines += _features_block()
+    lines += _features_block(spec.reg_metric)
     lines += ["", "# %% Define the model"]
     for i, member in enumerate(members):
         lines += _member_block(i, member)
@@ -225,6 +312,10 @@ def render(spec: Spec, src: DataSource, seed: int) -> str:
         f"    SCORING, METRIC, LOWER = {reg_scoring!r}, {reg_name!r}, {reg_lower}",
         "",
         "# %% Validate",
+        "# One thread for every fit, as each model here has (n_jobs=1): OpenMP threads on a busy",
+        "# machine made one HistGradientBoosting fit of 569 rows take a minute. (A node runs in",
+        "# a process of its own: the kernel's settings are untouched.)",
+        "threadpool_limits(limits=1)",
         f"BIG = len(X) > {BIG_ROWS}  # big data: one held-out split, not k folds",
         'if TASK == "classification":',
         f"    folds = max(2, min({spec.folds}, int(y.value_counts().min())))",
@@ -233,19 +324,9 @@ def render(spec: Spec, src: DataSource, seed: int) -> str:
         "else:",
         f"    cv = (ShuffleSplit(1, test_size=0.2, random_state=SEED) if BIG "
         f"else KFold({spec.folds}, shuffle=True, random_state=SEED))",
-        "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
-        'scores = result["test_score"]',
-        'scores = -scores if SCORING.startswith("neg_") else scores',
-        'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
-        '      "scores", np.round(scores, 4).tolist())',
-        'direction = "lower" if LOWER else "higher"',
-        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
-        "",
-        "# %% Fit on all the data and write the submission",
-        "if BIG:  # keep the model fitted on 80% of the rows: a refit would double the time",
-        '    model = result["estimator"][0]',
-        "else:",
-        "    model.fit(X, y)",
+    ]
+    lines += _ensemble_validation(spec) if spec.family == ENSEMBLE else _single_validation()
+    lines += [
         "",
         "",
         "def features(frame):",

@@ -8,86 +8,60 @@ never repeated. Like the other policies it is a pure function of the journal and
 
 from __future__ import annotations
 
+import itertools
 import random
+from dataclasses import dataclass
 
 from .journal import Journal, Node
-from .policy import Action, ensemble_action, expansion_key, in_flight, is_debuggable, ranked
+from .policy import Action, GreedyParams, expansion_key, in_flight
 
 
-class EvolvePolicy:
+@dataclass
+class EvolvePolicy(GreedyParams):
     """Draft `num_drafts`; then an ensemble when one is due; with `debug_prob` debug a buggy leaf
     (depth rule as AIDE's); else with `crossover_prob` cross two population members, otherwise
     mutate (improve) one. Parents are picked by tournaments of two within the population."""
 
-    def __init__(
-        self,
-        num_drafts: int = 5,
-        debug_prob: float = 0.5,
-        max_debug_depth: int = 3,
-        population_size: int = 6,
-        crossover_prob: float = 0.3,
-        ensemble_min_good: int = 0,
-        ensemble_size: int = 3,
-    ) -> None:
-        self.num_drafts = num_drafts
-        self.debug_prob = debug_prob
-        self.max_debug_depth = max_debug_depth
-        self.population_size = population_size
-        self.crossover_prob = crossover_prob
-        self.ensemble_min_good = ensemble_min_good
-        self.ensemble_size = ensemble_size
+    population_size: int = 6
+    crossover_prob: float = 0.3
 
     def population(self, journal: Journal) -> list[Node]:
         """The best good nodes, best first."""
-        return ranked(journal, journal.nodes)[: self.population_size]
+        return list(itertools.islice(journal.ranked(), self.population_size))
 
     def select(self, journal: Journal, rng: random.Random) -> Action:
-        if len(journal.draft_nodes) < self.num_drafts:
-            return Action("draft")
         busy = in_flight(journal)
-        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
-        if ensemble is not None:
-            return ensemble
-        if rng.random() < self.debug_prob:
-            debuggable = [
-                n
-                for n in journal.nodes
-                if is_debuggable(journal, n, self.max_debug_depth) and ("debug", n.id) not in busy
-            ]
-            if debuggable:
-                return Action("debug", rng.choice(debuggable).id)
+        first = self.opening(journal, rng, busy)
+        if first is not None:
+            return first
         population = self.population(journal)
         if not population:
             return Action("draft")
         if rng.random() < self.crossover_prob:
-            pair = self._pair(journal, population, busy, rng)
+            pair = self._pair(journal, population, rng)
             if pair is not None:
                 return Action("crossover", pair[0].id, (pair[1].id,))
         free = [n for n in population if ("improve", n.id) not in busy]
         if free:
             return Action("improve", _tournament(free, rng).id)
-        pair = self._pair(journal, population, busy, rng)  # every member is being mutated
+        pair = self._pair(journal, population, rng)  # every member is being mutated
         if pair is not None:
             return Action("crossover", pair[0].id, (pair[1].id,))
         return Action("draft")
 
     @staticmethod
     def _pair(
-        journal: Journal, population: list[Node], busy: set[tuple], rng: random.Random
+        journal: Journal, population: list[Node], rng: random.Random
     ) -> tuple[Node, Node] | None:
         """Two members by tournament, better first, whose crossover is neither done nor running."""
-        used = busy | {
-            expansion_key(n.stage, n.parent_id, n.merged_ids)
-            for n in journal.nodes
-            if n.stage == "crossover"
-        }
         first = _tournament(population, rng)
         order = [first] + [n for n in population if n is not first]
         for a in order:
             mates = [
                 b
                 for b in population
-                if b is not a and expansion_key("crossover", a.id, [b.id]) not in used
+                if b is not a
+                and not journal.has_expansion(expansion_key("crossover", a.id, [b.id]))
             ]
             if mates:
                 b = _tournament(mates, rng)

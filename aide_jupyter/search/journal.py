@@ -6,12 +6,14 @@ share these types, and each can be tested alone.
 
 from __future__ import annotations
 
-import math
 import re
 import time
-from collections.abc import Iterator
+import weakref
+from collections.abc import Iterator, Sequence
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any, Literal
+
+from .index import INDEXED_FIELDS, JournalIndex
 
 Stage = Literal["draft", "debug", "improve", "fork", "seed", "ensemble", "crossover"]
 NodeStatus = Literal["queued", "running", "done", "failed"]
@@ -77,6 +79,18 @@ class Node:
     created: float = field(default_factory=time.time)
     finished: float | None = None
     kernel_id: str | None = None  # the kernel it ran on (a worker kernel or the user's)
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        object.__setattr__(self, name, value)
+        if name in INDEXED_FIELDS:  # keep the indexes of the journals holding it right
+            for ref in self.__dict__.get("_indexes", ()):
+                index = ref()
+                if index is not None:
+                    index.changed(self)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Copies and pickles belong to no journal."""
+        return {k: v for k, v in self.__dict__.items() if k != "_indexes"}
 
     @property
     def cells(self) -> list[str]:
@@ -155,6 +169,7 @@ class Journal:
     lower_is_better: bool | None = None
     _by_id: dict[str, Node] = field(default_factory=dict, repr=False, compare=False)
     _children: dict[str | None, list[Node]] = field(default_factory=dict, repr=False, compare=False)
+    _index: JournalIndex = field(default_factory=JournalIndex, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         existing, self.nodes = self.nodes, []
@@ -178,6 +193,8 @@ class Journal:
         self.nodes.append(node)
         self._by_id[node.id] = node
         self._children.setdefault(node.parent_id, []).append(node)
+        node.__dict__.setdefault("_indexes", []).append(weakref.ref(self._index))
+        self._index.add(node)
         return node
 
     def get(self, node_id: str) -> Node:
@@ -192,6 +209,10 @@ class Journal:
     def children(self, node_id: str | None) -> list[Node]:
         """Children of a node; `None` gives the roots (drafts)."""
         return list(self._children.get(node_id, ()))
+
+    def children_view(self, node_id: str | None) -> Sequence[Node]:
+        """The children without a copy, for hot loops: do not modify."""
+        return self._children.get(node_id, ())
 
     @property
     def draft_nodes(self) -> list[Node]:
@@ -241,16 +262,41 @@ class Journal:
     def buggy_nodes(self) -> list[Node]:
         return [n for n in self.nodes if n.is_finished and not n.is_good]
 
+    # ----- from the incremental indexes (index.py): no scan of the nodes -----
+
+    def _indexed(self) -> JournalIndex:
+        self._index.set_direction(bool(self.lower_is_better))  # rank under today's direction
+        return self._index
+
+    def ranked(self, *, finite: bool = True) -> Iterator[Node]:
+        """Good nodes best first (ties: the earlier node); `finite` leaves out infinite metrics."""
+        return self._indexed().ranked(finite=finite)  # type: ignore[return-value]
+
     def best_node(self) -> Node | None:
-        """Best good node under the search's direction; the earliest wins a tie."""
-        lower = bool(self.lower_is_better)
-        best: Node | None = None
-        for node in self.nodes:
-            if not node.is_good or node.metric is None or math.isnan(node.metric):
-                continue
-            if best is None or better(node.metric, best.metric, lower):  # type: ignore[arg-type]
-                best = node
-        return best
+        """Best good node under the search's direction (NaN never); the earliest wins a tie."""
+        return self._indexed().best()  # type: ignore[return-value]
+
+    def in_flight(self) -> list[Node]:
+        """Nodes queued or running, in step order."""
+        return self._index.unfinished()  # type: ignore[return-value]
+
+    def buggy_leaves(self) -> list[Node]:
+        """Finished nodes that are not good and have no children, in step order."""
+        return self._index.buggy_leaves()  # type: ignore[return-value]
+
+    def stage_nodes(self, stage: str) -> list[Node]:
+        return self._index.stage(stage)  # type: ignore[return-value]
+
+    def failed_count(self) -> int:
+        """Finished nodes that are not good."""
+        return self._index.bad_count()
+
+    def good_count(self) -> int:
+        return self._index.good_count()
+
+    def has_expansion(self, key: tuple) -> bool:
+        """Whether a node (done or in flight) made the expansion `key` (index.expansion_key)."""
+        return self._index.has_expansion(key)
 
     def best_path(self) -> list[str]:
         """Ids from the root to the best node, root first."""

@@ -3,14 +3,14 @@
 One `SearchLoop` drives one search: it asks the policy what to expand, the coder for code, the
 executor to run it and the coder again to review it, records everything on the journal's nodes and
 tells listeners (the journal notebook writer, the server) about every change. The work on one node
-is in steps.py (`NodeSteps`), budgets and stop conditions in budget.py.
+is in steps.py (`NodeSteps`), stop, pause and the fate of nodes in flight in interrupts.py
+(`Interrupts`), budgets and stop conditions in budget.py.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import math
 import random
 import time
 import uuid
@@ -21,22 +21,22 @@ from typing import TYPE_CHECKING, Any
 from . import holdout as holdout_mod
 from .budget import budget_reason
 from .config import SearchConfig
-from .executor import Executor, ExecutorLost, cancel_nodes
+from .executor import Executor, ExecutorLost
+from .interrupts import Interrupts
 from .journal import Journal, Node, SearchInfo
 from .policies import make_policy
 from .seeding import rerun_cancelled_seed, seeded_policy
-from .steps import Listener, NodeSteps
+from .steps import Listener
 
 if TYPE_CHECKING:
     from .coder import Coder
 
 logger = logging.getLogger(__name__)
 _POLL_S = 0.25
-_LOST_GRACE_S = 5.0
 _BUSY_RETRIES = 4  # policy picks tried before a busy parent gives way to a draft
 
 
-class SearchLoop(NodeSteps):
+class SearchLoop(Interrupts):
     """Runs one search until a stop condition; `run()` again resumes after a pause."""
 
     def __init__(
@@ -102,45 +102,6 @@ class SearchLoop(NodeSteps):
 
     def add_listener(self, listener: Listener) -> None:
         self.listeners.append(listener)
-
-    def request_stop(
-        self, reason: str = "stopped by user", *, finish_running: bool = False
-    ) -> None:
-        """Stop launching nodes and end the running ones at once (`finish_running`: let them
-        finish), then `run()` returns with "stopped"."""
-        self._stop_requested = True
-        self._request_reason = reason
-        self._request_cut(finish_running)
-        if self._running:
-            self._set_status("stopping")
-
-    def request_pause(
-        self, reason: str = "paused by user", cause: str = "user", *, finish_running: bool = False
-    ) -> None:
-        """Like stop, but `run()` returns with "paused" and a later `run()` resumes.
-
-        `cause` ends up in `info.pause_cause` ("user", or "kernel" when its kernel went away)."""
-        self._pause_requested = True
-        self._request_reason = reason
-        self._request_cause = cause
-        self._request_cut(finish_running)
-        if self._running:
-            self._set_status("stopping")
-
-    def _request_cut(self, finish_running: bool) -> None:
-        """Cancel executing nodes through the executor; coding ones go back to the queue."""
-        if finish_running or not self._running:
-            return
-        self._cut = True
-        executing = [nid for nid, phase in self._phase.items() if phase == "executing"]
-        if executing:
-            self._cutting = asyncio.ensure_future(self._cancel_executing(executing))
-
-    async def _cancel_executing(self, node_ids: list[str]) -> None:
-        try:
-            await asyncio.wait_for(cancel_nodes(self.executor, node_ids), 10.0)
-        except Exception as exc:  # the node then ends by itself; stop still takes effect
-            logger.warning("search %s: could not cancel nodes %s: %s", self.info.id, node_ids, exc)
 
     def enqueue_fork(
         self, parent_id: str, *, instruction: str | None = None, code: str | None = None
@@ -298,7 +259,7 @@ class SearchLoop(NodeSteps):
                 return node
         if self._forks_only or len(self.journal) >= self.config.steps:
             return None
-        busy = {n.parent_id for n in self.journal.nodes if not n.is_finished and n.parent_id}
+        busy = {n.parent_id for n in self.journal.in_flight() if n.parent_id}
         for attempt in range(_BUSY_RETRIES):
             # One generator per step (and retry), derived from the seed alone: the choice at step
             # N is the same whether the search ran straight through or was resumed.
@@ -317,64 +278,7 @@ class SearchLoop(NodeSteps):
 
     def _best_idle(self, busy: set[str | None]) -> Node | None:
         """The best good node without a child in flight."""
-        lower = bool(self.journal.lower_is_better)
-        good = [n for n in self.journal.nodes if n.is_good and n.id not in busy]
-        good = [n for n in good if n.metric is not None and not math.isnan(n.metric)]
-        if not good:
-            return None
-        return min(good, key=lambda n: n.metric if lower else -n.metric)  # type: ignore[operator]
-
-    def _collect(
-        self, done: set[asyncio.Task[None]], tasks: dict[asyncio.Task[None], Node]
-    ) -> ExecutorLost | None:
-        lost: ExecutorLost | None = None
-        for task in done:
-            node = tasks.pop(task)
-            self._phase.pop(node.id, None)
-            if task.cancelled():  # cut while coding
-                node.status, node.plan = "queued", ""
-                node.code = node.code if node.stage in ("fork", "seed") else ""
-                self._queue.appendleft(node.id)
-                self._emit_node(node)
-                continue
-            exc = task.exception()
-            if isinstance(exc, ExecutorLost):
-                lost = exc
-                self._fail(node, f"executor lost: {exc}", exit_cause="lost")
-            elif exc is not None:
-                logger.error(
-                    "node %s failed in the engine",
-                    node.id,
-                    exc_info=(type(exc), exc, exc.__traceback__),
-                )
-                self._fail(node, f"engine error: {type(exc).__name__}: {exc}")
-        return lost
-
-    async def _abandon(self, tasks: dict[asyncio.Task[None], Node], cause: str, why: str) -> None:
-        """End in-flight nodes: coding ones go back to the queue, the others fail with `why`."""
-        if not tasks:
-            return
-        coding = [t for t, n in tasks.items() if self._phase.get(n.id) == "coding"]
-        for task in coding:
-            task.cancel()
-        if cause == "lost":  # give running nodes a moment to report the loss themselves
-            await asyncio.wait(tasks, timeout=_LOST_GRACE_S)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        for task, node in tasks.items():
-            phase = self._phase.pop(node.id, None)
-            if node.is_finished:
-                continue
-            if phase == "coding" or (
-                task.cancelled() and not node.code and node.stage not in ("fork", "seed")
-            ):
-                node.status, node.plan, node.code = "queued", "", ""
-                self._queue.appendleft(node.id)
-                self._emit_node(node)
-            else:
-                self._fail(node, why, exit_cause=cause)
-        tasks.clear()
+        return next((n for n in self.journal.ranked(finite=False) if n.id not in busy), None)
 
     def _new_node(
         self,

@@ -51,12 +51,17 @@ class MCTSPolicy:
         value: dict[str, float] = {}
         expandable: dict[str, bool] = {}
         for node in reversed(journal.nodes):  # children come after parents: post-order for free
-            kids = journal.children(node.id)
-            visits[node.id] = 1 + sum(visits[k.id] for k in kids)
-            value[node.id] = rewards.get(node.id, 0.0) + sum(value[k.id] for k in kids)
-            expandable[node.id] = self._own_action(journal, node) is not None or any(
-                expandable[k.id] for k in kids
-            )
+            kids = journal.children_view(node.id)
+            if kids:
+                visits[node.id] = 1 + sum([visits[k.id] for k in kids])
+                value[node.id] = rewards.get(node.id, 0.0) + sum([value[k.id] for k in kids])
+                expandable[node.id] = any([expandable[k.id] for k in kids]) or (
+                    self._own_action(journal, node, len(kids)) is not None
+                )
+            else:
+                visits[node.id] = 1
+                value[node.id] = rewards.get(node.id, 0.0)
+                expandable[node.id] = self._own_action(journal, node, 0) is not None
         current: Node | None = None
         options = [d for d in drafts if expandable[d.id]]
         parent_visits = sum(visits[d.id] for d in drafts)
@@ -75,11 +80,15 @@ class MCTSPolicy:
         n = visits[node.id]
         return value[node.id] / n + self.c * math.sqrt(math.log(max(parent_visits, 1)) / n)
 
-    def _own_action(self, journal: Journal, node: Node) -> Action | None:
+    def _own_action(
+        self, journal: Journal, node: Node, children: int | None = None
+    ) -> Action | None:
         if not node.is_finished:
             return None
         if node.is_good:
-            if len(journal.children(node.id)) < self.max_children:
+            if children is None:
+                children = len(journal.children_view(node.id))
+            if children < self.max_children:
                 return Action("improve", node.id)
             return None
         if is_debuggable(journal, node, self.max_debug_depth):
@@ -88,18 +97,16 @@ class MCTSPolicy:
 
     @staticmethod
     def _rewards(journal: Journal) -> dict[str, float]:
-        good = [
-            n
-            for n in journal.nodes
-            if n.is_good and n.metric is not None and math.isfinite(n.metric)
-        ]
+        good = list(journal.ranked())  # good nodes with a finite metric, best first
         if not good:
             return {}
-        lo = min(n.metric for n in good)  # type: ignore[type-var]
-        hi = max(n.metric for n in good)  # type: ignore[type-var]
-        span = hi - lo
-        out: dict[str, float] = {}
-        for n in good:
-            x = 1.0 if span == 0 else (n.metric - lo) / span  # type: ignore[operator]
-            out[n.id] = 1.0 - x if journal.lower_is_better and span else x
-        return out
+        ends = (good[0].metric, good[-1].metric)
+        lo, hi = min(ends), max(ends)  # type: ignore[type-var]
+        span = hi - lo  # type: ignore[operator]
+        lower = journal.lower_is_better
+        if span == 0:
+            return dict.fromkeys((n.id for n in good), 1.0)
+        return {
+            n.id: 1.0 - (n.metric - lo) / span if lower else (n.metric - lo) / span  # type: ignore[operator]
+            for n in good
+        }

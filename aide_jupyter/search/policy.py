@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from typing import Protocol
 
+from .index import expansion_key
 from .journal import Journal, Node
 
 
@@ -34,26 +35,14 @@ class Policy(Protocol):
 
 
 def ranked(journal: Journal, nodes: list[Node]) -> list[Node]:
-    """Good nodes with a finite metric, best first (ties: the earlier node)."""
-    lower = bool(journal.lower_is_better)
-    ok = [n for n in nodes if n.is_good and n.metric is not None and math.isfinite(n.metric)]
-    return sorted(ok, key=lambda n: (n.metric if lower else -n.metric, n.step))  # type: ignore[operator]
-
-
-def expansion_key(stage: str, parent_id: str | None, others: tuple[str, ...] | list[str]) -> tuple:
-    """What makes two expansions the same: the operator and the nodes it starts from."""
-    if stage in ("ensemble", "crossover"):
-        return (stage, frozenset([parent_id, *others]))
-    return (stage, parent_id)
+    """Good nodes of `nodes` with a finite metric, best first (ties: the earlier node)."""
+    wanted = {n.id for n in nodes}
+    return [n for n in journal.ranked() if n.id in wanted]
 
 
 def in_flight(journal: Journal) -> set[tuple]:
     """Expansion keys of the nodes queued or running now."""
-    return {
-        expansion_key(n.stage, n.parent_id, n.merged_ids)
-        for n in journal.nodes
-        if not n.is_finished
-    }
+    return {expansion_key(n.stage, n.parent_id, n.merged_ids) for n in journal.in_flight()}
 
 
 def ensemble_action(journal: Journal, min_good: int, size: int) -> Action | None:
@@ -63,19 +52,40 @@ def ensemble_action(journal: Journal, min_good: int, size: int) -> Action | None
     never repeats the same members. `min_good` 0 turns ensembles off."""
     if min_good <= 0 or size < 2:
         return None
-    pool = ranked(journal, [n for n in journal.nodes if n.stage != "ensemble"])
-    if len(pool) < max(2, min_good):
-        return None
-    done = [n for n in journal.nodes if n.stage == "ensemble"]
+    done = journal.stage_nodes("ensemble")
     if any(not n.is_finished for n in done):
         return None
-    if done and sum(1 for n in pool if n.step > done[-1].step) < min_good:
+    top: list[Node] = []
+    need = max(2, min_good, size)
+    for node in journal.ranked():  # the top `need` good non-ensemble nodes
+        if node.stage != "ensemble":
+            top.append(node)
+            if len(top) == need:
+                break
+    if len(top) < max(2, min_good):
         return None
-    top = pool[:size]
-    key = expansion_key("ensemble", top[0].id, [n.id for n in top[1:]])
-    if any(expansion_key(n.stage, n.parent_id, n.merged_ids) == key for n in done):
+    if done:
+        last = max(n.step for n in done)
+        fresh = 0
+        for node in reversed(journal.nodes):  # good non-ensemble nodes since the last ensemble
+            if node.step <= last or fresh >= min_good:
+                break
+            fresh += node.stage != "ensemble" and node.is_good and _finite(node)
+        if fresh < min_good:
+            return None
+    top = top[:size]
+    if journal.has_expansion(expansion_key("ensemble", top[0].id, [n.id for n in top[1:]])):
         return None
     return Action("ensemble", top[0].id, tuple(n.id for n in top[1:]))
+
+
+def _finite(node: Node) -> bool:
+    return node.metric is not None and math.isfinite(node.metric)
+
+
+def debuggable(journal: Journal, max_debug_depth: int) -> list[Node]:
+    """The nodes `is_debuggable` allows, in step order (only buggy leaves can be)."""
+    return [n for n in journal.buggy_leaves() if is_debuggable(journal, n, max_debug_depth)]
 
 
 def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
@@ -96,7 +106,39 @@ def is_debuggable(journal: Journal, node: Node, max_debug_depth: int) -> bool:
     )
 
 
-class GreedyPolicy:
+@dataclass
+class GreedyParams:
+    """The parameters and first moves greedy and evolve share: `num_drafts` drafts first, then an
+    ensemble when `ensemble_action` allows one (off with `ensemble_min_good` 0), then with
+    probability `debug_prob` a debug of a buggy leaf (AIDE's depth rule, `max_debug_depth`)."""
+
+    num_drafts: int = 5
+    debug_prob: float = 0.5
+    max_debug_depth: int = 3
+    ensemble_min_good: int = 0
+    ensemble_size: int = 3
+
+    def opening(
+        self, journal: Journal, rng: random.Random, busy: set[tuple] | None = None
+    ) -> Action | None:
+        """A draft, an ensemble or a debug when one is due (a debug not in `busy`), else None."""
+        if len(journal.draft_nodes) < self.num_drafts:
+            return Action("draft")
+        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
+        if ensemble is not None:
+            return ensemble
+        if rng.random() < self.debug_prob:
+            buggy = [
+                n
+                for n in debuggable(journal, self.max_debug_depth)
+                if busy is None or ("debug", n.id) not in busy
+            ]
+            if buggy:
+                return Action("debug", rng.choice(buggy).id)
+        return None
+
+
+class GreedyPolicy(GreedyParams):
     """AIDE's search policy.
 
     Draft until `num_drafts` drafts exist; then with probability `debug_prob` debug a random buggy
@@ -105,32 +147,10 @@ class GreedyPolicy:
     `ensemble_action` allows one (off with `ensemble_min_good` 0).
     """
 
-    def __init__(
-        self,
-        num_drafts: int = 5,
-        debug_prob: float = 0.5,
-        max_debug_depth: int = 3,
-        ensemble_min_good: int = 0,
-        ensemble_size: int = 3,
-    ) -> None:
-        self.num_drafts = num_drafts
-        self.debug_prob = debug_prob
-        self.max_debug_depth = max_debug_depth
-        self.ensemble_min_good = ensemble_min_good
-        self.ensemble_size = ensemble_size
-
     def select(self, journal: Journal, rng: random.Random) -> Action:
-        if len(journal.draft_nodes) < self.num_drafts:
-            return Action("draft")
-        ensemble = ensemble_action(journal, self.ensemble_min_good, self.ensemble_size)
-        if ensemble is not None:
-            return ensemble
-        if rng.random() < self.debug_prob:
-            debuggable = [
-                n for n in journal.nodes if is_debuggable(journal, n, self.max_debug_depth)
-            ]
-            if debuggable:
-                return Action("debug", rng.choice(debuggable).id)
+        first = self.opening(journal, rng)
+        if first is not None:
+            return first
         best = journal.best_node()
         if best is None:
             return Action("draft")

@@ -19,6 +19,7 @@ ML_PACKAGES: tuple[str, ...] = (
     "scikit-learn",
     "lightgbm",
     "xgboost",
+    "xgboost-cpu",  # the CPU-only wheel: the same `xgboost` module under another name
     "catboost",
     "statsmodels",
     "polars",

@@ -198,8 +198,8 @@ def memory_section(
     """What the search has learnt so far, as AIDE's memory: every good node of the whole journal
     (its plan, i.e. the key change, its metric and the review's finding), capped in tokens.
 
-    Under the cap the best nodes are kept; they are listed in step order, so the text only grows
-    at its end while the set is unchanged. A debug prompt instead gets the failed attempts of its
+    Under the cap the best nodes are kept (best first, until the next would not fit); they are
+    listed in step order, so the text only grows at its end while the set is unchanged. A debug prompt instead gets the failed attempts of its
     own debug chain (AIDE's debug prompt has no memory; these are the fixes that did not work).
     """
     if max_items <= 0 or max_tokens <= 0:
@@ -214,23 +214,18 @@ def memory_section(
             current = journal.parent(current)
         candidates = [_failed_line(n) for n in reversed(chain[1:])]  # the anchor is in the prompt
         return _capped(candidates, max_items, max_tokens)
-    lower = bool(journal.lower_is_better)
-    good = [n for n in journal.nodes if n.is_good and n.metric is not None]
-    ranked = sorted(good, key=lambda n: (n.metric if lower else -n.metric, n.step))  # type: ignore[operator]
-    kept: list[Node] = []
+    kept: list[tuple[int, str]] = []
     budget = max_tokens
-    for node in ranked:
-        if len(kept) >= max_items:
+    for node in journal.ranked(finite=False):  # best first, until the cap: the best are kept
+        line = _good_line(journal, node)
+        cost = estimate_tokens(line) + 1
+        if len(kept) >= max_items or cost > budget:
             break
-        cost = estimate_tokens(_good_line(journal, node)) + 1
-        if cost > budget:
-            continue
-        kept.append(node)
+        kept.append((node.step, line))
         budget -= cost
-    kept.sort(key=lambda n: n.step)
-    lines = [_good_line(journal, n) for n in kept]
-    failed = sum(1 for n in journal.nodes if n.is_finished and not n.is_good)
-    left = len(good) - len(kept)
+    lines = [line for _, line in sorted(kept)]
+    failed = journal.failed_count()
+    left = journal.good_count() - len(kept)
     note = (
         f"({left} more working solutions not listed; {failed} attempts failed.)"
         if left

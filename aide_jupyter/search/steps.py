@@ -1,8 +1,8 @@
 """One node's way through a search: code from the coder, a run by the executor, a review, and
 what each step records on the node (status, output, verdict, usage) and tells listeners.
 
-`NodeSteps` is the half of `SearchLoop` (loop.py) that works on a single node; the loop schedules
-nodes and decides when the search ends.
+`NodeSteps` is the part of `SearchLoop` (loop.py) that works on a single node; `Interrupts`
+(interrupts.py) stops and pauses, the loop schedules nodes and decides when the search ends.
 """
 
 from __future__ import annotations
