@@ -208,17 +208,24 @@ def _combine_block(spec: Spec, count: int) -> list[str]:
     return lines
 
 
-def _single_validation() -> list[str]:
+def _report_scores() -> list[str]:
+    """Print the validation scores and the convention line the reviewer parses (`scores`)."""
     return [
-        "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
-        'scores = result["test_score"]',
-        'scores = -scores if SCORING.startswith("neg_") else scores',
         'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
         '      "scores", np.round(scores, 4).tolist())',
         'direction = "lower" if LOWER else "higher"',
         'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
         "",
         "# %% Fit on all the data and write the submission",
+    ]
+
+
+def _single_validation() -> list[str]:
+    return [
+        "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
+        'scores = result["test_score"]',
+        'scores = -scores if SCORING.startswith("neg_") else scores',
+        *_report_scores(),
         "if BIG:  # keep the model fitted on 80% of the rows: a refit would double the time",
         '    model = result["estimator"][0]',
         "else:",
@@ -264,12 +271,7 @@ def _ensemble_validation(spec: Spec) -> list[str]:
         '      f"(standard error {se:.3g} over {len(gain)} paired chunks):",',
         '      "keep the ensemble" if KEEP else f"keep member m{best} alone")',
         "scores = sign * np.asarray(ens_scores if KEEP else member_scores[best])",
-        'print("validation:", "one 80/20 split" if BIG else f"{len(scores)}-fold CV",',
-        '      "scores", np.round(scores, 4).tolist())',
-        'direction = "lower" if LOWER else "higher"',
-        'print(f"validation_metric: {scores.mean():.6f} ({METRIC}, {direction} is better)")',
-        "",
-        "# %% Fit on all the data and write the submission",
+        *_report_scores(),
         "if not KEEP:  # the best member alone, fitted as its own node fits it",
         "    model = members[best][1]",
         "    if BIG:",
