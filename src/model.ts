@@ -7,7 +7,7 @@ import { DetailState, NodeView } from './nodeView';
 import { SearchSelection } from './selection';
 import { RESYNC_INTERVAL_MS, Resync } from './resync';
 import { SearchActions } from './searchActions';
-import { orderSearches } from './searches';
+import { newestOfKernel } from './searches';
 import { checkServer } from './serverState';
 import { SearchStore } from './store';
 import {
@@ -204,10 +204,7 @@ export class AideModel {
     ) {
       return;
     }
-    const kernelId = this._store.kernelId;
-    const mine = orderSearches(this._store.values(), kernelId).find(
-      search => search.kernel_id === kernelId
-    );
+    const mine = newestOfKernel(this._store.values(), this._store.kernelId);
     if (mine && mine.id !== this._selection.id) {
       const selecting = this.selectSearch(mine.id);
       this._autoSelected = true; // after selectSearch's synchronous start, which clears it
@@ -218,7 +215,6 @@ export class AideModel {
   /** Select a search: GET its nodes, then apply the live events that arrived meanwhile. */
   async selectSearch(id: string | null): Promise<void> {
     this._autoSelected = false;
-    this._followBest = true;
     const selection = this._selection;
     if (id === selection.id && (selection.tree || selection.loading)) {
       return;
@@ -235,20 +231,11 @@ export class AideModel {
       },
       error => this._fail(error)
     );
-    if (openOn !== null) {
-      await this._showBest(openOn);
-    }
+    await this._view.showBest(id, openOn);
   }
 
-  /** Select a node (the user's choice: the detail stops following the best) and fetch its detail. */
+  /** Select a node (the detail then stops following the best) and fetch its detail. */
   selectNode(id: string | null): Promise<void> {
-    this._followBest = false;
-    return this._view.select(this._selection.id, id);
-  }
-
-  /** Show the best node while the user has not picked one, so a finished search shows its best. */
-  private _showBest(id: string): Promise<void> {
-    this._followBest = true;
     return this._view.select(this._selection.id, id);
   }
 
@@ -304,11 +291,11 @@ export class AideModel {
         }
         if (this._selection.receive(event)) {
           this._treeChanged.emit();
-          const best = this._selection.tree?.bestId;
-          const shown = this._view.selectedNodeId;
-          if (best && best !== shown && (shown === null || this._followBest)) {
-            void this._showBest(best); // nothing picked yet: show the best so far
-          }
+          // nothing picked yet: show the best so far
+          void this._view.showBest(
+            event.search_id,
+            this._selection.tree?.bestId ?? null
+          );
         }
         break;
       }
@@ -405,7 +392,6 @@ export class AideModel {
   private readonly _actions: SearchActions;
   private _state: ServerState = { kind: 'loading' };
   private _autoSelected = false;
-  private _followBest = true;
   private readonly _stateChanged = new Signal<this, ServerState>(this);
   private readonly _searchesChanged = new Signal<this, void>(this);
   private readonly _treeChanged = new Signal<this, void>(this);

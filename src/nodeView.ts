@@ -38,8 +38,25 @@ export class NodeView {
     return this._picked;
   }
 
-  /** Select a node of `search` and fetch its detail. */
-  async select(search: string | null, id: string | null): Promise<void> {
+  /** Select a node of `search` (the user's choice: the detail stops following the best). */
+  select(search: string | null, id: string | null): Promise<void> {
+    this._followsBest = false;
+    return this._show(search, id);
+  }
+
+  /**
+   * Show the best node while the user has picked none (nothing shown, or only bests shown so
+   * far), so a search the panel follows ends on its best; a node the user picked stays.
+   */
+  showBest(search: string | null, best: string | null): Promise<void> {
+    if (!best || (this._selectedNodeId !== null && !this._followsBest)) {
+      return Promise.resolve();
+    }
+    this._followsBest = true;
+    return this._show(search, best);
+  }
+
+  private async _show(search: string | null, id: string | null): Promise<void> {
     if (id === this._selectedNodeId) {
       return;
     }
@@ -64,6 +81,7 @@ export class NodeView {
     this._detailToken++;
     this._collapsed = new Set();
     this._selectedNodeId = null;
+    this._followsBest = true;
     this._picked = new Set();
     this._detail = { kind: 'none' };
   }
@@ -147,6 +165,7 @@ export class NodeView {
   private _detailToken = 0;
   private _collapsed: ReadonlySet<string> = new Set();
   private _selectedNodeId: string | null = null;
+  private _followsBest = true;
   private _detail: DetailState = { kind: 'none' };
   private _picked: ReadonlySet<number> = new Set();
 }

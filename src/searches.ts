@@ -26,6 +26,16 @@ export function orderSearches(
   });
 }
 
+/** The newest search running on `kernelId`, if any (the one the panel follows by itself). */
+export function newestOfKernel(
+  searches: Iterable<ISearchSummary>,
+  kernelId: string | null
+): ISearchSummary | undefined {
+  return orderSearches(searches, kernelId).find(
+    search => kernelId !== null && search.kernel_id === kernelId
+  );
+}
+
 /** Was this search paused because its kernel went away (restart, shutdown, death)? */
 export function pausedByKernel(search: ISearchSummary): boolean {
   return search.status === 'paused' && search.pause_cause === 'kernel';
