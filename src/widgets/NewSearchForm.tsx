@@ -74,6 +74,15 @@ export function NewSearchForm(props: {
     );
   }
 
+  // With tables ticked the target is one of their columns (or none); else what was typed.
+  const columns = targetColumns(variables ?? [], data);
+  const chosenTarget =
+    columns.length > 0
+      ? columns.includes(target)
+        ? target
+        : ''
+      : target.trim();
+
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     setBusy(true);
@@ -84,10 +93,7 @@ export function NewSearchForm(props: {
         notebook_path: model.notebookPath ?? undefined,
         goal: goal.trim(),
         data: data.length ? data : undefined,
-        target:
-          (columns.length > 0 && !columns.includes(target)
-            ? ''
-            : target.trim()) || undefined,
+        target: chosenTarget || undefined,
         steps,
         workers: workers || undefined,
         model: llm || undefined,
@@ -111,7 +117,6 @@ export function NewSearchForm(props: {
 
   const toggle = (name: string) =>
     setData(d => (d.includes(name) ? d.filter(n => n !== name) : [...d, name]));
-  const columns = targetColumns(variables ?? [], data);
   const firstOther = (variables ?? []).findIndex(v => !v.columns);
 
   return (
@@ -180,7 +185,7 @@ export function NewSearchForm(props: {
               'The column the solutions predict (from the ticked tables); (none) leaves it to the goal'
             )}
             name="target"
-            value={columns.includes(target) ? target : ''}
+            value={chosenTarget}
             onChange={e => setTarget(e.target.value)}
           >
             <option value="">{trans.__('(none)')}</option>
