@@ -30,6 +30,31 @@ def test_metric_names_and_aliases() -> None:
     assert holdout.METRICS["log_loss"] is True and holdout.METRICS["r2"] is False
 
 
+@pytest.mark.parametrize(
+    ("text", "meant"),
+    [
+        ("acuracy", "accuracy"),
+        ("accurcy", "accuracy"),
+        ("ballanced_accuracy", "balanced_accuracy"),
+        ("log_los", "log_loss"),
+        ("mean absolute eror", "mae"),
+        ("accuracy", None),  # known names and aliases pass
+        ("RSME", None),  # a common slip, taken as an alias of rmse
+        ("AUC", None),
+        ("mape", None),  # metrics only a coder computes are not typos of known ones
+        ("precison", None),
+        ("quadratic weighted kappa", None),
+        ("the share of correct rows", None),  # free text
+    ],
+)
+def test_a_misspelt_metric_is_caught_and_others_pass(text: str, meant: str | None) -> None:
+    assert holdout.metric_typo(text) == meant
+    message = holdout.metric_typo_message(text)
+    assert (message is None) == (meant is None)
+    if message:
+        assert f"did you mean {meant}?" in message and "\n" not in message
+
+
 def test_engine_and_kernel_know_the_same_metrics() -> None:
     from aide_jupyter.executors import harness
 

@@ -142,6 +142,7 @@ def test_durations(text: str, seconds: float) -> None:
         ("promote", "promote needs a node id"),
         ("status a b", "usage: %aide status [SEARCH_ID]"),
         ("optimize 'x", "check the quotes"),
+        ("optimize --metric acuracy 'x'", "--metric: 'acuracy' is not a metric name; did you mean"),
     ],
 )
 def test_parse_errors_are_one_line(line: str, needle: str) -> None:

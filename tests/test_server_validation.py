@@ -41,6 +41,7 @@ BAD_BODIES = [
     ({"seed": {"code": "x = 1", "cell_id": 7}}, "seed.cell_id"),
     ({"seed": {"code": "x = 1", "source": "cell"}}, "seed.source"),
     ({"seed_drafts": -1}, "seed_drafts"),
+    ({"metric": "acuracy"}, "metric"),
 ]
 
 

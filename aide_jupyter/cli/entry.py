@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from pathlib import Path
 
 from aide_jupyter.coders import CoderError
 from aide_jupyter.journal import JournalError
 from aide_jupyter.search.config import ConfigError
 
-from .journal_tools import export, show
+from .journal_tools import export, journal_path, show
 from .options import parser
 from .run import run
 
@@ -24,9 +23,9 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         if args.command == "show":
-            return show(Path(args.journal), sys.stdout)
+            return show(journal_path(args.journal), sys.stdout)
         if args.command == "export":
-            return export(Path(args.journal), args.html, args.best)
+            return export(journal_path(args.journal), args.html, args.best)
         return run(args)
     except (JournalError, CoderError) as exc:
         print(f"error: {exc}", file=sys.stderr)

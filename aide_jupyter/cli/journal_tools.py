@@ -6,9 +6,31 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-from aide_jupyter.journal import load_journal, write_tree_html
+from aide_jupyter.journal import JournalError, load_journal, write_tree_html
 from aide_jupyter.journal.export import write_best_solution
 from aide_jupyter.journal.schema import verdict
+
+JOURNAL_NAME = "journal.ipynb"
+
+
+def journal_path(given: str) -> Path:
+    """The journal a command means: a journal file, or a run folder holding one. A folder of run
+    folders (aide-runs/) or a missing path is a JournalError naming what to give instead."""
+    path = Path(given).expanduser()
+    if not path.exists():
+        raise JournalError(path, "no such file or folder; give a run folder (aide-runs/<id>)")
+    if not path.is_dir():
+        return path
+    if (path / JOURNAL_NAME).is_file():
+        return path / JOURNAL_NAME
+    runs = sorted(
+        (p for p in path.iterdir() if (p / JOURNAL_NAME).is_file()),
+        key=lambda p: (p / JOURNAL_NAME).stat().st_mtime,
+    )
+    if runs:
+        hint = f"{len(runs)} run folders here, the newest {runs[-1]}: give one of them"
+        raise JournalError(path, hint)
+    raise JournalError(path, f"a folder without {JOURNAL_NAME}; give a run folder (aide-runs/<id>)")
 
 
 def show(path: Path, out: TextIO) -> int:

@@ -46,12 +46,23 @@ def parser() -> argparse.ArgumentParser:
         help="trusted scores: hold out this fraction of train.csv's rows (0 < h <= 0.5) and "
         "score every node on them (needs --target)",
     )
+    run.add_argument(
+        "--seed",
+        metavar="FILE",
+        help="start from your own code: a .py script that loads, fits and prints its metric; "
+        "it is the root node, debugged or improved first",
+    )
+    run.add_argument(
+        "--seed-drafts",
+        type=int,
+        help="with --seed: fresh drafts made beside your code (default 2; 0: only build on it)",
+    )
     run.add_argument("--out", default="aide-runs", help="folder for run folders (aide-runs)")
     run.add_argument("--resume", metavar="RUN_DIR", help="continue the search in RUN_DIR")
     export = sub.add_parser("export", help="write tree.html (and best_solution.py) from a journal")
-    export.add_argument("journal", help="path to journal.ipynb")
+    export.add_argument("journal", help="a run folder (aide-runs/<id>) or its journal.ipynb")
     export.add_argument("--html", help="output HTML file (default: tree.html beside the journal)")
     export.add_argument("--best", help="also write the best solution to this .py file")
     show = sub.add_parser("show", help="print the tree of a journal as a table")
-    show.add_argument("journal", help="path to journal.ipynb")
+    show.add_argument("journal", help="a run folder (aide-runs/<id>) or its journal.ipynb")
     return parser

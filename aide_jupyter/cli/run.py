@@ -24,42 +24,13 @@ from typing import Any
 from aide_jupyter.coders import default_model
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.journal import Journal, SearchInfo
+from aide_jupyter.search.seeding import add_seed
 from aide_jupyter.search_options import MAX_HOLDOUT
 
+from .data_checks import check_data_dir, read_seed_file
 from .progress import Progress
 
 log = logging.getLogger(__name__)
-
-
-def check_target(data_dir: Path, target: str) -> str:
-    """'' when `target` is a column of a table in `data_dir` (train.* first), else why not."""
-    import pandas as pd
-
-    tables = sorted(
-        (p for p in data_dir.rglob("*") if p.suffix.lower() in (".csv", ".parquet", ".tsv")),
-        key=lambda p: (not p.stem.lower().startswith("train"), len(p.parts), p.name),
-    )
-    if not tables:
-        return ""  # no table to check (images, text, ...): the coder reads the files itself
-    first: tuple[Path, list[str]] | None = None
-    for path in tables:
-        try:
-            if path.suffix.lower() == ".parquet":
-                columns = [str(c) for c in pd.read_parquet(path).columns]
-            else:
-                sep = "\t" if path.suffix.lower() == ".tsv" else ","
-                columns = [str(c) for c in pd.read_csv(path, nrows=0, sep=sep).columns]
-        except Exception as exc:  # unreadable table: the search will say more
-            log.info("cannot read the header of %s: %s", path, exc)
-            continue
-        if target in columns:
-            return ""
-        first = first or (path, columns)
-    if first is None:
-        return ""
-    from aide_jupyter.search.columns import missing_column
-
-    return missing_column(target, first[1], str(first[0].relative_to(data_dir)))
 
 
 def _config_from(saved: dict[str, Any], args: argparse.Namespace, **more: Any) -> Any:
@@ -74,6 +45,7 @@ def _config_from(saved: dict[str, Any], args: argparse.Namespace, **more: Any) -
         "parallel": args.parallel,
         "workers": args.workers,
         "policy": args.policy,
+        "seed_drafts": args.seed_drafts,
         **more,
     }
     known = {f.name for f in fields(SearchConfig)}
@@ -105,8 +77,13 @@ def run(args: argparse.Namespace) -> int:
     if args.random_seed is not None and args.random_seed < 0:
         print("error: --random-seed must be 0 or more", file=sys.stderr)
         return 2
+    if args.resume and args.seed:
+        print("error: --seed starts a new search; a resumed one keeps its own", file=sys.stderr)
+        return 2
     if args.resume:
-        writer = JournalWriter(args.resume)
+        from .journal_tools import journal_path
+
+        writer = JournalWriter(journal_path(args.resume).parent)  # a run folder or its journal
         if writer.loaded is None:
             raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
         info, journal = writer.loaded
@@ -133,17 +110,26 @@ def run(args: argparse.Namespace) -> int:
         if not data_dir.is_dir():
             print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
             return 2
-        if args.target:
-            problem = check_target(data_dir, args.target)
-            if problem:
-                print(f"error: --target: {problem}", file=sys.stderr)
-                return 2
+        model = args.model or default_model()
+        problem = check_data_dir(
+            data_dir, args.target, top_level_only=model == "builtin" or args.holdout is not None
+        )
+        if problem:
+            print(f"error: {problem}", file=sys.stderr)
+            return 2
         search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
         evaluation = args.eval
         if args.metric:
+            from aide_jupyter.search.holdout import metric_typo_message
+
+            typo = metric_typo_message(args.metric)
+            if typo:
+                print(f"error: --metric: {typo}", file=sys.stderr)
+                return 2
             evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
         try:
             holdout = _holdout(args)
+            seed_code = read_seed_file(args.seed) if args.seed else None
         except ValueError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 2
@@ -156,9 +142,10 @@ def run(args: argparse.Namespace) -> int:
             holdout=holdout,
         )
         journal = Journal()
-        config = _config_from(
-            {}, args, model=args.model or default_model(), random_seed=args.random_seed
-        )
+        if seed_code is not None:  # the user's code is the root node (stage seed)
+            _warn_relative_paths(seed_code, data_dir)
+            info.seed = {"node_id": add_seed(journal, seed_code).id, "cell_id": None}
+        config = _config_from({}, args, model=model, random_seed=args.random_seed)
         writer = JournalWriter(Path(args.out) / search_id)
     writer.bind(info, journal)
     try:
@@ -178,6 +165,18 @@ def run(args: argparse.Namespace) -> int:
     if info.pause_cause == "llm":
         return 1  # the endpoint could not serve: a script must notice
     return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+def _warn_relative_paths(code: str, data_dir: Path) -> None:
+    from .data_checks import relative_data_paths
+
+    paths = relative_data_paths(code, [Path.cwd(), data_dir])
+    if paths:
+        shown = ", ".join(repr(p) for p in paths[:3])
+        sys.stderr.write(
+            f"warning: --seed reads {shown} by a relative path, but every node runs in its own "
+            f"folder: use absolute paths (the data folder is {data_dir})\n"
+        )
 
 
 def _coder_line(model: str, coder: Any) -> str:

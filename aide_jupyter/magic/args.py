@@ -165,6 +165,11 @@ def _arguments(ns: argparse.Namespace, goal: str, eval_text: str) -> OptimizeArg
             setattr(args, opt.name, _value(opt, raw))
     if args.holdout is not None and (not args.target or not (args.data or args.data_dir)):
         raise UsageError("--holdout needs --target and --data (a DataFrame with it) or --data-dir")
+    from aide_jupyter.search.holdout import metric_typo_message
+
+    typo = metric_typo_message(args.metric) if args.metric else None
+    if typo:
+        raise UsageError(f"--metric: {typo}")
     return args
 
 

@@ -8,6 +8,7 @@ node's own number as `reported_metric`.
 
 from __future__ import annotations
 
+import difflib
 import math
 import re
 from dataclasses import dataclass
@@ -46,6 +47,7 @@ _ALIASES = {
     "logloss": "log_loss",
     "cross_entropy": "log_loss",
     "root_mean_squared_error": "rmse",
+    "rsme": "rmse",
     "mean_absolute_error": "mae",
     "r_squared": "r2",
     "r^2": "r2",
@@ -67,6 +69,41 @@ def canonical_metric(text: str | None) -> str | None:
         return None
     word = _norm(text)
     return word if word in METRICS else _ALIASES.get(word)
+
+
+# Metric names the harness cannot score but a coder may well be asked for: never a typo.
+_OTHER_METRICS = (
+    "mse", "msle", "mape", "smape", "wape", "precision", "recall", "kappa", "qwk",
+    "quadratic_weighted_kappa", "gini", "map", "map@k", "ndcg", "mrr", "iou", "dice", "bleu",
+    "rouge", "wer", "cer", "pinball", "quantile", "poisson", "gamma", "tweedie", "mcc", "brier",
+    "f2", "f0.5", "spearman", "pearson", "correlation", "huber", "medae", "max_error",
+)  # fmt: skip
+
+
+def metric_typo(text: str | None) -> str | None:
+    """The metric a misspelt name was meant to be (`acuracy` -> accuracy), else None: a known
+    name, an alias, a metric only a coder computes (mape, kappa, ...) or free text pass."""
+    if not text or canonical_metric(text) is not None:
+        return None
+    word = _norm(text)
+    if len(word) < 4 or word in _OTHER_METRICS:
+        return None
+    names = [*METRICS, *_ALIASES, *_OTHER_METRICS]
+    close = difflib.get_close_matches(word, names, n=1, cutoff=0.8)
+    if not close or close[0] in _OTHER_METRICS:
+        return None
+    return canonical_metric(close[0])
+
+
+def metric_typo_message(text: str) -> str | None:
+    """The one-line complaint about a misspelt metric name, or None when there is none."""
+    meant = metric_typo(text)
+    if meant is None:
+        return None
+    return (
+        f"{text!r} is not a metric name; did you mean {meant}? (known: {', '.join(METRICS)}; "
+        "other metrics go in the goal text)"
+    )
 
 
 def metric_in_text(text: str) -> str | None:

@@ -166,6 +166,9 @@ def parse_create(
             raise BadRequest("data_dir", "is not a folder")
     req.target = _text(data, "target") or None
     req.metric = _text(data, "metric") or None
+    typo = holdout_metrics.metric_typo_message(req.metric) if req.metric else None
+    if typo:
+        raise BadRequest("metric", typo)
     lower = data.get("lower_is_better")
     if lower is not None and not isinstance(lower, bool):
         raise BadRequest("lower_is_better", "must be true, false or null")
