@@ -62,6 +62,19 @@ def test_run_with_a_nested_folder_fails_before_any_node(
     assert not (tmp_path / "aide-runs").exists()
 
 
+def test_run_without_a_key_for_an_llm_says_so_and_leaves_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    for name in ("OPENAI_API_KEY", "OPENAI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    top = _nested(tmp_path) / "data"
+    assert main(["run", "--goal", "g", "--data-dir", str(top), "--model", "gpt-4o-mini"]) == 2
+    err = capsys.readouterr().err
+    assert "--model gpt-4o-mini: no LLM key: set OPENAI_API_KEY" in err and "--model builtin" in err
+    assert not (tmp_path / "aide-runs").exists()
+
+
 def test_run_refuses_a_misspelt_metric(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -84,7 +97,12 @@ def test_show_export_and_resume_take_a_run_folder(
     assert (path.parent / "tree.html").is_file()
     assert main(["show", str(runs)]) == 2  # a folder of run folders: say which to give
     err = capsys.readouterr().err
-    assert "1 run folders here, the newest" in err and "20261202-1" in err
+    assert "a run folder here, the newest" in err and "20261202-1" in err
+    assert main(["show", str(path.with_name("tree.html"))]) == 2
+    assert "not a journal; give a run folder or its journal.ipynb" in capsys.readouterr().err
+    assert main(["export", str(path.parent), "--html", str(tmp_path / "no" / "t.html")]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "No such file or directory" in err and "Trace" not in err
     assert main(["show", str(tmp_path / "nowhere")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["run", "--resume", str(path), "--steps", "2"]) == 2  # the journal file works too

@@ -124,6 +124,11 @@ def test_regression_target_gets_rmse_and_no_stratification() -> None:
             "needs a numeric target",
         ),
         ({"df": _cancer()}, {"metric": "brier"}, "unknown holdout metric"),
+        (
+            {"df": pd.DataFrame({"a": range(40), "target": np.linspace(0, 3, 40)})},
+            {"metric": "roc_auc"},
+            "scores classes, but 'target' has 40 distinct numbers .* use one of rmse, mae",
+        ),
     ],
 )
 def test_prepare_errors_say_what_to_change(ns: dict, kw: dict, message: str) -> None:

@@ -31,5 +31,20 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     except ConfigError as exc:
-        print(f"error: --{exc.field.replace('_', '-')}: {exc.message}", file=sys.stderr)
+        print(f"error: {option_of(exc.field)}: {exc.message}", file=sys.stderr)
         return 2
+    except OSError as exc:  # a folder or file that cannot be made or written (--out, --html...)
+        if args.verbose:
+            logging.exception("%s failed", args.command)
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return 1
+
+
+# SearchConfig fields whose option on the command line has another name.
+_OPTION_NAMES = {"time_limit_s": "--time-limit", "node_timeout_s": "--node-timeout"}
+
+
+def option_of(field: str) -> str:
+    """The command-line option that sets the SearchConfig field `field`."""
+    return _OPTION_NAMES.get(field, "--" + field.replace("_", "-"))

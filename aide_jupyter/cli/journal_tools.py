@@ -20,6 +20,8 @@ def journal_path(given: str) -> Path:
     if not path.exists():
         raise JournalError(path, "no such file or folder; give a run folder (aide-runs/<id>)")
     if not path.is_dir():
+        if path.suffix.lower() != ".ipynb":
+            raise JournalError(path, f"not a journal; give a run folder or its {JOURNAL_NAME}")
         return path
     if (path / JOURNAL_NAME).is_file():
         return path / JOURNAL_NAME
@@ -28,7 +30,8 @@ def journal_path(given: str) -> Path:
         key=lambda p: (p / JOURNAL_NAME).stat().st_mtime,
     )
     if runs:
-        hint = f"{len(runs)} run folders here, the newest {runs[-1]}: give one of them"
+        noun = "a run folder" if len(runs) == 1 else f"{len(runs)} run folders"
+        hint = f"{noun} here, the newest {runs[-1]}: give one of them"
         raise JournalError(path, hint)
     raise JournalError(path, f"a folder without {JOURNAL_NAME}; give a run folder (aide-runs/<id>)")
 

@@ -21,7 +21,7 @@ from dataclasses import fields
 from pathlib import Path
 from typing import Any
 
-from aide_jupyter.coders import default_model
+from aide_jupyter.coders import default_model, llm_configured, llm_key_hint
 from aide_jupyter.journal import JournalError, JournalWriter
 from aide_jupyter.search.journal import Journal, SearchInfo
 from aide_jupyter.search.seeding import add_seed
@@ -146,7 +146,11 @@ def run(args: argparse.Namespace) -> int:
             _warn_relative_paths(seed_code, data_dir)
             info.seed = {"node_id": add_seed(journal, seed_code).id, "cell_id": None}
         config = _config_from({}, args, model=model, random_seed=args.random_seed)
+        if not _llm_ready(config.model):
+            return 2
         writer = JournalWriter(Path(args.out) / search_id)
+    if args.resume and not _llm_ready(config.model):
+        return 2
     writer.bind(info, journal)
     try:
         reason = asyncio.run(_run_search(info, journal, config, writer))
@@ -165,6 +169,14 @@ def run(args: argparse.Namespace) -> int:
     if info.pause_cause == "llm":
         return 1  # the endpoint could not serve: a script must notice
     return 0 if info.status in ("done", "stopped", "paused") else 1
+
+
+def _llm_ready(model: str) -> bool:
+    """False, having said why, for an LLM model without a key or an endpoint to call."""
+    if model != "builtin" and not llm_configured():
+        print(f"error: {llm_key_hint(model)}", file=sys.stderr)
+        return False
+    return True
 
 
 def _warn_relative_paths(code: str, data_dir: Path) -> None:

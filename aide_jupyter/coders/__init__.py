@@ -26,6 +26,7 @@ __all__ = [
     "coder_kind",
     "default_model",
     "llm_configured",
+    "llm_key_hint",
     "make_coder",
 ]
 
@@ -37,6 +38,14 @@ def llm_configured(environ: Mapping[str, str] | None = None) -> bool:
     """A key or an endpoint in the environment: the user wants the LLM."""
     env = os.environ if environ is None else environ
     return bool(env.get("OPENAI_API_KEY") or env.get("OPENAI_BASE_URL"))
+
+
+def llm_key_hint(model: str) -> str:
+    """The line for an LLM model without a key or an endpoint to use it with."""
+    return (
+        f"--model {model}: no LLM key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
+        "OpenAI-compatible endpoint) where the search runs, or use --model builtin (offline)"
+    )
 
 
 def default_model(

@@ -331,18 +331,10 @@ def check_data(args: OptimizeArgs, namespace: dict[str, Any], cwd: str | None = 
     raise UsageError(f"--target: {missing_column(args.target, columns, where)}")
 
 
-def llm_key_hint(model: str) -> str:
-    """The line for an LLM model without a key."""
-    return (
-        f"--model {model}: no LLM key: set OPENAI_API_KEY (and OPENAI_BASE_URL for another "
-        "OpenAI-compatible endpoint) where the search runs, or use --model builtin (offline)"
-    )
-
-
 def local_model(model: str | None, environ: dict[str, str] | os._Environ[str]) -> str:
     """The model of an in-kernel search: the user's, else the LLM (AIDE_MODEL or the default
     LLM model) when a key or base URL is set, else builtin."""
-    from aide_jupyter.coders import default_model, llm_configured
+    from aide_jupyter.coders import default_model, llm_configured, llm_key_hint
 
     has_llm = llm_configured(environ)
     if model is None:

@@ -16,12 +16,13 @@ from typing import Any
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.display import display
 
+from aide_jupyter.coders import llm_key_hint
+
 from .args import (
     Command,
     OptimizeArgs,
     UsageError,
     check_data,
-    llm_key_hint,
     parse,
 )
 from .client import (

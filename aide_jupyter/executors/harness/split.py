@@ -38,6 +38,12 @@ def _split(frame: Any, target: str, metric: str | None, fraction: float, seed: i
         want = SCORERS[metric][0]
         if want == "regression" and task == "classification" and y.dtype.kind not in "iufb":
             raise HoldoutError(f"metric {metric} needs a numeric target; {target!r} is {y.dtype}")
+        if want == "classification" and y.dtype.kind == "f" and y.nunique() > 20:
+            scorable = ", ".join(m for m, spec in SCORERS.items() if spec[0] == "regression")
+            raise HoldoutError(
+                f"metric {metric} scores classes, but {target!r} has {y.nunique()} distinct "
+                f"numbers (a regression target): use one of {scorable}"
+            )
         task = want
     metric = metric or ("accuracy" if task == "classification" else "rmse")
     labelled = np.flatnonzero(y.notna().to_numpy())
