@@ -75,6 +75,17 @@ def test_run_without_a_key_for_an_llm_says_so_and_leaves_nothing(
     assert not (tmp_path / "aide-runs").exists()
 
 
+@pytest.mark.parametrize(
+    ("option", "value"), [("--time-limit", "-1"), ("--node-timeout", "0"), ("--workers", "-1")]
+)
+def test_a_bad_number_names_the_option_as_typed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], option: str, value: str
+) -> None:
+    top = _nested(tmp_path) / "data"
+    assert main(["run", "--goal", "g", "--data-dir", str(top), option, value]) == 2
+    assert capsys.readouterr().err.startswith(f"error: {option}: must be")
+
+
 def test_run_refuses_a_misspelt_metric(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
