@@ -79,3 +79,13 @@ def test_a_node_in_two_journals_updates_both_and_copies_belong_to_none() -> None
     c = Journal(lower_is_better=True)
     c.add(twin)
     assert c.best_node() is twin and a.best_node() is node
+
+
+def test_counts_sort_every_node_into_one_state() -> None:
+    j = Journal(lower_is_better=False)
+    j.add(Node(id="q", step=0, stage="draft"))
+    j.add(Node(id="r", step=1, stage="draft", status="running"))
+    j.add(Node(id="g", step=2, stage="draft", status="done", is_buggy=False, metric=0.9))
+    j.add(Node(id="b", step=3, stage="draft", status="done", is_buggy=True))
+    j.add(Node(id="t", step=4, stage="draft", status="timeout", is_buggy=True))
+    assert j.counts() == {"queued": 1, "running": 1, "good": 1, "buggy": 2}

@@ -269,16 +269,8 @@ class LocalSearch:
     def summary(self) -> dict[str, Any]:
         """The same shape as the server's search summary, so one display renders both."""
         out = self.search.summary()
-        counts = {"queued": 0, "running": 0, "good": 0, "buggy": 0}
-        for node in list(self.journal.nodes):
-            if node.status in ("queued", "running"):
-                counts[node.status] += 1
-            elif node.is_good:
-                counts["good"] += 1
-            else:
-                counts["buggy"] += 1
         out.update(
-            counts=counts,
+            counts=self.journal.counts(),
             goal=self.info.goal,
             data=list(self.info.data),
             target=self.info.target,

@@ -305,6 +305,16 @@ class Journal:
             return []
         return [n.id for n in reversed(self.ancestors(best))] + [best.id]
 
+    def counts(self) -> dict[str, int]:
+        """Nodes by state (queued, running, good, buggy), as summaries and displays show them."""
+        out = {"queued": 0, "running": 0, "good": 0, "buggy": 0}
+        for node in list(self.nodes):  # a copy: the loop may add a node meanwhile
+            if node.status in ("queued", "running"):
+                out[node.status] += 1
+            else:
+                out["good" if node.is_good else "buggy"] += 1
+        return out
+
     def totals(self) -> dict[str, Any]:
         """Budgets used so far, derived from the nodes (so a reloaded journal knows them)."""
         return {

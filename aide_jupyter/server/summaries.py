@@ -40,18 +40,6 @@ def node_detail(journal: Journal, node: Node) -> dict[str, Any]:
     return detail
 
 
-def counts(journal: Journal) -> dict[str, int]:
-    out = {"queued": 0, "running": 0, "good": 0, "buggy": 0}
-    for node in journal.nodes:
-        if node.status in ("queued", "running"):
-            out[node.status] += 1
-        elif node.is_good:
-            out["good"] += 1
-        else:
-            out["buggy"] += 1
-    return out
-
-
 def relative(root: Path, path: Path | str | None) -> str | None:
     if path is None:
         return None
@@ -94,7 +82,7 @@ def search_summary(rec: SearchRecord) -> dict[str, Any]:
         "random_seed": config.random_seed,
         "steps_done": sum(1 for n in journal.nodes if n.is_finished),
         "steps": config.steps,
-        "counts": counts(journal),
+        "counts": journal.counts(),
         "best": {"node_id": best.id, "metric": finite(best.metric)} if best else None,
         "lower_is_better": journal.lower_is_better,
         "tokens": int(totals["tokens_in"] + totals["tokens_out"]),
