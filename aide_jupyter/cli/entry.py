@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import sys
 
 from aide_jupyter.coders import CoderError
@@ -33,6 +34,9 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"error: {option_of(exc.field)}: {exc.message}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `jupyter aide show ... | head`: the reader has what it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
     except OSError as exc:  # a folder or file that cannot be made or written (--out, --html...)
         if args.verbose:
             logging.exception("%s failed", args.command)
