@@ -85,8 +85,11 @@ export function chartLayout(
   let y0 = Math.min(...metrics);
   let y1 = Math.max(...metrics);
   if (y0 === y1) {
-    y0 -= 0.5 * Math.abs(y0 || 1);
-    y1 += 0.5 * Math.abs(y1 || 1);
+    // One value (every node alike): a narrow band around it, so an accuracy of 0.96 does not
+    // get an axis running to 1.44.
+    const pad = 0.01 * Math.abs(y0 || 1);
+    y0 -= pad;
+    y1 += pad;
   }
   const top = format(y1);
   const low = format(y0);

@@ -23,6 +23,20 @@ function dotBoxes(layout: IChartLayout, steps: number[], metrics: number[]) {
 }
 
 describe('chartLayout', () => {
+  it('draws nodes of one metric in a narrow band around it', () => {
+    const steps = [0, 1, 2, 3];
+    const metrics = [0.9596, 0.9596, 0.9596, 0.9596];
+    const layout = chartLayout(steps, metrics, fmt, s => `step ${s}`, 260);
+    const values = layout.labels.slice(0, 2).map(l => Number(l.text)); // top, low
+    expect(values[0]).toBeGreaterThan(values[1]);
+    for (const v of values) {
+      expect(Math.abs(v - 0.9596)).toBeLessThan(0.02);
+    }
+    const y = layout.y(0.9596);
+    expect(y).toBeGreaterThan(layout.axes.top);
+    expect(y).toBeLessThan(layout.axes.bottom);
+  });
+
   for (const width of [180, 260, 420]) {
     it(`keeps every dot off every label at ${width} px`, () => {
       const steps = [0, 1, 2, 5, 9, 12];
