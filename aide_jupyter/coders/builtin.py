@@ -133,7 +133,7 @@ class BuiltinCoder:
             f"Baseline draft: model family {spec.family.replace('_', ' ')} in a scikit-learn "
             f"pipeline (median imputation, {'scaled ' if spec.scale else ''}numeric "
             f"features, one-hot categoricals), scored by {spec.folds}-fold cross-validation "
-            "(one 80/20 split above 10,000 rows, then a refit on all of them)."
+            "(one 80/20 split above 10,000 rows, then a refit on all of them when fast enough)."
         )
         return self._reply(plan, spec, ctx)
 
