@@ -256,23 +256,45 @@ async def test_crossover_mixes_the_two_parents_specs() -> None:
     assert child is not None and child.family == "hist_gb" and child.impute == "mean"
 
 
-async def test_big_data_is_validated_on_one_split_without_a_refit(tmp_path: Path) -> None:
+@pytest.mark.parametrize("timeout_s", [600.0, 1.0])
+async def test_big_data_is_validated_on_one_split_then_refitted_when_fast(
+    tmp_path: Path, timeout_s: float
+) -> None:
+    """Above BIG_ROWS: one 80/20 split, whose score is the printed metric either way; the final
+    model is refitted on all rows when that is fast enough for the node's time limit (a fifth of
+    it), else the model fitted on the split's 80% is kept."""
     import numpy as np
+
+    from aide_jupyter.search.executor import ExecRequest
+    from aide_jupyter.search.review import parse_metric
 
     rng = np.random.default_rng(0)
     df = pd.DataFrame(rng.normal(size=(12_000, 4)), columns=list("abcd"))
     df["t"] = np.exp(df.a + 0.1 * rng.normal(size=len(df)))  # skewed, non-negative
-    ctx = TaskContext(goal="predict t", data=["df"], target="t", seed=0)
+    ctx = TaskContext(goal="predict t", data=["df"], target="t", seed=0, node_timeout_s=timeout_s)
     reply = await BuiltinCoder(families=["linear"]).draft(Prompt("draft", {}, ctx))
-    code = parse_code_reply(reply.text)[1] + "\nprint('fitted:', hasattr(model, 'predict'))\n"
-    from aide_jupyter.search.executor import ExecRequest
-
+    code = parse_code_reply(reply.text)[1] + (
+        "\nall_rows = make_model_0().fit(X, y).predict(X)"
+        "\nsplit_idx, val_idx = next(cv.split(X, y))"
+        "\non_split = make_model_0().fit(X.iloc[split_idx], y.iloc[split_idx]).predict(X)"
+        "\nerr = on_split[val_idx] - y.iloc[val_idx]"
+        "\nprint(f'rmse on the split: {np.sqrt(np.mean(err ** 2)):.6f}')"
+        "\nprint('same as a fit on all rows:', np.allclose(model.predict(X), all_rows))"
+        "\nprint('same as a fit on the split:', np.allclose(model.predict(X), on_split))\n"
+    )
     result = await SubprocessExecutor({"df": df}).run(
         ExecRequest("n", code, str(tmp_path), 120, data_names=["df"])
     )
     assert result.ok, result.output
-    assert "validation: one 80/20 split" in result.output and "fitted: True" in result.output
-    assert "target skew:" in result.output
+    assert "validation: one 80/20 split" in result.output and "target skew:" in result.output
+    metric = parse_metric(result.output)
+    assert metric is not None  # the split's score, not a score of the model fitted on all rows
+    assert f"rmse on the split: {metric.value:.6f}" in result.output, result.output
+    refit = timeout_s == 600.0
+    assert ("final fit: on all 12000 rows" in result.output) is refit, result.output
+    assert ("kept from the split, on 80% of the rows" in result.output) is not refit
+    assert f"same as a fit on all rows: {refit}" in result.output
+    assert f"same as a fit on the split: {not refit}" in result.output
 
 
 async def test_auto_log_target_only_for_the_mae_of_a_skewed_target(tmp_path: Path) -> None:
@@ -326,6 +348,7 @@ async def test_an_ensemble_no_better_than_its_best_member_keeps_that_member(
         outputs[name] = result.output
     assert "keep member m0 alone" in outputs["ensemble"], outputs["ensemble"]
     assert "final model: Pipeline" in outputs["ensemble"]  # not a VotingRegressor
+    assert f"final fit: on all {rows} rows" in outputs["ensemble"]  # big data too: a fast fit
     ens, alone = parse_metric(outputs["ensemble"]), parse_metric(outputs["strong"])
     assert ens is not None and alone is not None and ens.value == alone.value
 

@@ -111,7 +111,7 @@ class BuiltinCoder:
         return random.Random(f"builtin:{prompt.context.seed}:{prompt.step}")
 
     def _reply(self, plan: str, spec: Spec, ctx: TaskContext) -> CodeReply:
-        code = render(spec, data_source(ctx), ctx.seed)
+        code = render(spec, data_source(ctx), ctx.seed, ctx.node_timeout_s)
         self.usage.calls += 1
         return CodeReply(f"{plan}\n\n```python\n{code}```\n", Usage(calls=1), model=self.name)
 
@@ -133,7 +133,7 @@ class BuiltinCoder:
             f"Baseline draft: model family {spec.family.replace('_', ' ')} in a scikit-learn "
             f"pipeline (median imputation, {'scaled ' if spec.scale else ''}numeric "
             f"features, one-hot categoricals), scored by {spec.folds}-fold cross-validation "
-            "(one 80/20 split above 10,000 rows)."
+            "(one 80/20 split above 10,000 rows, then a refit on all of them when fast enough)."
         )
         return self._reply(plan, spec, ctx)
 

@@ -138,7 +138,7 @@ DRAFT_ORDER = (
     "knn",
 )
 ENSEMBLE = "ensemble"  # the family of a spec that combines member specs
-BIG_ROWS = 10_000  # above this: one 80/20 split, no k-fold and no refit
+BIG_ROWS = 10_000  # above this: one 80/20 split instead of k folds (then a refit if fast)
 COMBINE = ("average", "stack")
 TARGET_CHOICES = ("auto", "none", "log")
 
