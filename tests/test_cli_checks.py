@@ -118,6 +118,8 @@ def test_show_export_and_resume_take_a_run_folder(
     assert "no such file or folder" in capsys.readouterr().err
     assert main(["run", "--resume", str(path), "--steps", "2"]) == 2  # the journal file works too
     assert "already has 4 nodes and --steps is the total" in capsys.readouterr().err
+    assert main(["run", "--resume", str(path), "--seed", "mine.py"]) == 2
+    assert "--seed starts a new search" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

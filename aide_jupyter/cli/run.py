@@ -73,83 +73,90 @@ def _holdout(args: argparse.Namespace) -> dict[str, Any] | None:
     return {"fraction": args.holdout, "metric": metric}
 
 
+class Refused(Exception):
+    """An input `run` cannot work with: the one line to print (exit status 2)."""
+
+
+Prepared = tuple[SearchInfo, Journal, Any, JournalWriter]
+
+
+def _resumed(args: argparse.Namespace) -> Prepared:
+    """The search in --resume's run folder, with the settings on the line applied."""
+    from .journal_tools import journal_path
+
+    if args.seed:
+        raise Refused("--seed starts a new search; a resumed one keeps its own")
+    writer = JournalWriter(journal_path(args.resume).parent)  # a run folder or its journal
+    if writer.loaded is None:
+        raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
+    info, journal = writer.loaded
+    config = _config_from(info.config, args)  # its seed stays: the same tree goes on
+    queued = sum(1 for n in journal.nodes if n.status == "queued")
+    if len(journal) >= config.steps and not queued:
+        raise Refused(
+            f"the search already has {len(journal)} nodes and --steps is the total: "
+            f"give more, e.g. --steps {len(journal) + 5} for 5 more"
+        )
+    _check_llm(config.model)
+    more = max(0, config.steps - len(journal)) + queued
+    print(
+        f"resuming {info.id}: {len(journal)} nodes so far, up to {config.steps} in all "
+        f"({more} to run)",
+        file=sys.stderr,
+    )
+    return info, journal, config, writer
+
+
+def _new_search(args: argparse.Namespace) -> Prepared:
+    """A new search from the line, every input checked before a run folder is made."""
+    from aide_jupyter.search.holdout import metric_typo_message
+
+    if not args.goal or not args.data_dir:
+        raise Refused("run needs --goal and --data-dir (or --resume RUN_DIR)")
+    data_dir = Path(args.data_dir).resolve()
+    if not data_dir.is_dir():
+        raise Refused(f"--data-dir {data_dir} is not a folder")
+    model = args.model or default_model()
+    problem = check_data_dir(
+        data_dir, args.target, top_level_only=model == "builtin" or args.holdout is not None
+    )
+    if problem:
+        raise Refused(problem)
+    typo = metric_typo_message(args.metric) if args.metric else None
+    if typo:
+        raise Refused(f"--metric: {typo}")
+    evaluation = args.eval
+    if args.metric:
+        evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
+    try:
+        holdout = _holdout(args)
+        seed_code = read_seed_file(args.seed) if args.seed else None
+    except ValueError as exc:
+        raise Refused(str(exc)) from None
+    config = _config_from({}, args, model=model, random_seed=args.random_seed)
+    _check_llm(config.model)
+    info = SearchInfo(
+        id=f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}",
+        goal=args.goal,
+        eval=evaluation,
+        data_dir=str(data_dir),
+        target=args.target,
+        holdout=holdout,
+    )
+    journal = Journal()
+    if seed_code is not None:  # the user's code is the root node (stage seed)
+        _warn_relative_paths(seed_code, data_dir)
+        info.seed = {"node_id": add_seed(journal, seed_code).id, "cell_id": None}
+    return info, journal, config, JournalWriter(Path(args.out) / info.id)
+
+
 def run(args: argparse.Namespace) -> int:
-    if args.random_seed is not None and args.random_seed < 0:
-        print("error: --random-seed must be 0 or more", file=sys.stderr)
-        return 2
-    if args.resume and args.seed:
-        print("error: --seed starts a new search; a resumed one keeps its own", file=sys.stderr)
-        return 2
-    if args.resume:
-        from .journal_tools import journal_path
-
-        writer = JournalWriter(journal_path(args.resume).parent)  # a run folder or its journal
-        if writer.loaded is None:
-            raise JournalError(Path(args.resume) / "journal.ipynb", "no journal to resume")
-        info, journal = writer.loaded
-        config = _config_from(info.config, args)  # its seed stays: the same tree goes on
-        queued = sum(1 for n in journal.nodes if n.status == "queued")
-        if len(journal) >= config.steps and not queued:
-            print(
-                f"error: the search already has {len(journal)} nodes and --steps is the total: "
-                f"give more, e.g. --steps {len(journal) + 5} for 5 more",
-                file=sys.stderr,
-            )
-            return 2
-        more = max(0, config.steps - len(journal)) + queued
-        print(
-            f"resuming {info.id}: {len(journal)} nodes so far, up to {config.steps} in all "
-            f"({more} to run)",
-            file=sys.stderr,
-        )
-    else:
-        if not args.goal or not args.data_dir:
-            print("error: run needs --goal and --data-dir (or --resume RUN_DIR)", file=sys.stderr)
-            return 2
-        data_dir = Path(args.data_dir).resolve()
-        if not data_dir.is_dir():
-            print(f"error: --data-dir {data_dir} is not a folder", file=sys.stderr)
-            return 2
-        model = args.model or default_model()
-        problem = check_data_dir(
-            data_dir, args.target, top_level_only=model == "builtin" or args.holdout is not None
-        )
-        if problem:
-            print(f"error: {problem}", file=sys.stderr)
-            return 2
-        search_id = f"{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
-        evaluation = args.eval
-        if args.metric:
-            from aide_jupyter.search.holdout import metric_typo_message
-
-            typo = metric_typo_message(args.metric)
-            if typo:
-                print(f"error: --metric: {typo}", file=sys.stderr)
-                return 2
-            evaluation = f"{evaluation}\nMetric: {args.metric}".strip()
-        try:
-            holdout = _holdout(args)
-            seed_code = read_seed_file(args.seed) if args.seed else None
-        except ValueError as exc:
-            print(f"error: {exc}", file=sys.stderr)
-            return 2
-        info = SearchInfo(
-            id=search_id,
-            goal=args.goal,
-            eval=evaluation,
-            data_dir=str(data_dir),
-            target=args.target,
-            holdout=holdout,
-        )
-        journal = Journal()
-        if seed_code is not None:  # the user's code is the root node (stage seed)
-            _warn_relative_paths(seed_code, data_dir)
-            info.seed = {"node_id": add_seed(journal, seed_code).id, "cell_id": None}
-        config = _config_from({}, args, model=model, random_seed=args.random_seed)
-        if not _llm_ready(config.model):
-            return 2
-        writer = JournalWriter(Path(args.out) / search_id)
-    if args.resume and not _llm_ready(config.model):
+    try:
+        if args.random_seed is not None and args.random_seed < 0:
+            raise Refused("--random-seed must be 0 or more")
+        info, journal, config, writer = _resumed(args) if args.resume else _new_search(args)
+    except Refused as exc:
+        print(f"error: {exc}", file=sys.stderr)
         return 2
     writer.bind(info, journal)
     try:
@@ -171,12 +178,10 @@ def run(args: argparse.Namespace) -> int:
     return 0 if info.status in ("done", "stopped", "paused") else 1
 
 
-def _llm_ready(model: str) -> bool:
-    """False, having said why, for an LLM model without a key or an endpoint to call."""
+def _check_llm(model: str) -> None:
+    """Refused for an LLM model without a key or an endpoint to call."""
     if model != "builtin" and not llm_configured():
-        print(f"error: {llm_key_hint(model)}", file=sys.stderr)
-        return False
-    return True
+        raise Refused(llm_key_hint(model))
 
 
 def _warn_relative_paths(code: str, data_dir: Path) -> None:
