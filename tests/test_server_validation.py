@@ -79,6 +79,33 @@ async def test_a_relative_data_dir_is_taken_from_the_notebooks_folder(
     assert code == 400 and problem["field"] == "data_dir"
 
 
+async def test_a_data_dir_the_search_cannot_read_is_a_400_naming_the_fix(
+    jp_fetch, jp_root_dir, no_llm
+):
+    """Tables one level down: the builtin coder reads only the top; the subfolder is named."""
+    data = jp_root_dir / "project" / "diabetes-folder" / "data"
+    data.mkdir(parents=True)
+    (data / "train.csv").write_text("age,progression\n1,2\n3,4\n")
+    kernel_id = await start_kernel(jp_fetch, "project/nb.ipynb")
+    body = {
+        "kernel_id": kernel_id,
+        "goal": "predict progression",
+        "notebook_path": "project/nb.ipynb",
+        "data_dir": "diabetes-folder",
+        "target": "progression",
+        "steps": 1,
+    }
+    code, problem = await api(jp_fetch, "searches", method="POST", body=body)
+    assert code == 400 and problem["field"] == "data_dir", problem
+    assert "no table at its top" in problem["message"]
+    assert problem["message"].endswith("give data_dir diabetes-folder/data")
+    typo = dict(body, data_dir="diabetes-folder/data", target="progresion")
+    code, problem = await api(jp_fetch, "searches", method="POST", body=typo)
+    assert code == 400 and problem["field"] == "target", problem
+    assert "'progresion' is not a column of train.csv; closest: progression" in problem["message"]
+    assert not (jp_root_dir / "project" / "aide-runs").exists()
+
+
 async def test_malformed_and_oversized_bodies(jp_fetch):
     for raw in (b"{not json", b"[1, 2]", b"\xff\xfe"):
         code, problem = await api(jp_fetch, "searches", method="POST", body=raw)

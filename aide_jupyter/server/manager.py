@@ -27,7 +27,7 @@ from . import scan
 from .errors import BadRequest, Conflict, NotFound
 from .events import EventSink
 from .kernels import KernelPool
-from .new_search import new_record
+from .new_search import check_data_folder, new_record
 from .prepare import prepare
 from .record import ACTIVE, SearchRecord
 from .summaries import clean, node_detail, node_summary, search_summary
@@ -111,6 +111,8 @@ class SearchManager:
             config = self.settings.search_config(req.config_overrides())
         except ConfigError as exc:
             raise BadRequest(exc.field, exc.message) from None
+        if not self.pool.remote:
+            check_data_folder(req, config, self.root)
         coder = self._coder(config.model)
         rec = new_record(req, config, self.root, self.settings.runs_dir_name)
         rec.host = self.pool.host()
