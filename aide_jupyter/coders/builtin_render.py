@@ -11,6 +11,7 @@ refitted on all of them 3.53.
 
 from __future__ import annotations
 
+from . import builtin_boost as boost
 from .builtin_templates import (
     BIG_ROWS,
     CLF_METRICS,
@@ -104,7 +105,7 @@ def _imports(spec: Spec, members: list[Spec]) -> list[str]:
         "from threadpoolctl import threadpool_limits",
     ]
     for member in members:
-        for line in FAMILIES[member.family]["imports"]:
+        for line in FAMILIES[member.family]["imports"] + boost.imports(member.family):
             if line not in lines:
                 lines.append(line)
     if spec.family == ENSEMBLE:
@@ -170,6 +171,7 @@ def _features_block(reg_metric: str) -> list[str]:
 
 def _member_block(i: int, spec: Spec) -> list[str]:
     clf, reg = _estimators(spec)
+    big = spec.family in boost.BOOSTED
     return [
         "",
         "",
@@ -177,8 +179,10 @@ def _member_block(i: int, spec: Spec) -> list[str]:
         f'    """{spec.family.replace("_", " ")}: {_describe(spec)}."""',
         '    if TASK == "classification":',
         f"        estimator = {clf}",
+        *(boost.wrap_lines(i, "clf") if big else []),
         "    else:",
         f"        estimator = {reg}",
+        *(boost.wrap_lines(i, "reg") if big else []),
         f"        if log_target({spec.target!r}):",
         "            estimator = TransformedTargetRegressor(estimator, func=np.log1p, "
         "inverse_func=np.expm1)",
@@ -228,11 +232,12 @@ def _report_scores() -> list[str]:
     ]
 
 
-def _final_fit() -> list[str]:
+def _final_fit(boosted: bool) -> list[str]:
     """Fit `model` on all the rows; on big data only when the split's fit (`FIT_S` seconds on
     80% of the rows) says a refit takes at most `REFIT_MAX_S`, else keep `split_model`."""
     return [
         "REFIT = not BIG or FIT_S * 1.25 <= REFIT_MAX_S  # a fit on all rows: ~1.25x the split's",
+        *([boost.FIX_LINE] if boosted else []),
         "if REFIT:",
         "    model.fit(X, y)",
         "else:",
@@ -243,7 +248,7 @@ def _final_fit() -> list[str]:
     ]
 
 
-def _single_validation() -> list[str]:
+def _single_validation(boosted: bool) -> list[str]:
     return [
         "result = cross_validate(model, X, y, cv=cv, scoring=SCORING, return_estimator=BIG)",
         'scores = result["test_score"]',
@@ -251,11 +256,11 @@ def _single_validation() -> list[str]:
         *_report_scores(),
         'FIT_S = float(result["fit_time"][0])',
         'split_model = result["estimator"][0] if BIG else None',
-        *_final_fit(),
+        *_final_fit(boosted),
     ]
 
 
-def _ensemble_validation(spec: Spec) -> list[str]:
+def _ensemble_validation(spec: Spec, boosted: bool) -> list[str]:
     """Validate the ensemble and its members on the same folds, and keep the ensemble only when
     it beats its best member clearly: by more than MARGIN_SE standard errors of their paired
     score differences over chunks of the validation rows (one 80/20 split is one noisy number;
@@ -303,7 +308,7 @@ def _ensemble_validation(spec: Spec) -> list[str]:
         "    if BIG and FIT_S * 1.25 > REFIT_MAX_S:",
         "        split_model = clone(model).fit(X.iloc[fold_models[0][1]], "
         "y.iloc[fold_models[0][1]])",
-        *_final_fit(),
+        *_final_fit(boosted),
     ]
 
 
@@ -329,6 +334,8 @@ def render(
     lines += _load_block(src)
     lines += _features_block(spec.reg_metric)
     lines += ["", "# %% Define the model"]
+    if boost.boosted(spec):
+        lines += boost.class_block()
     for i, member in enumerate(members):
         lines += _member_block(i, member)
     if spec.family == ENSEMBLE:
@@ -361,7 +368,8 @@ def render(
         f"    cv = (ShuffleSplit(1, test_size=0.2, random_state=SEED) if BIG "
         f"else KFold({spec.folds}, shuffle=True, random_state=SEED))",
     ]
-    lines += _ensemble_validation(spec) if spec.family == ENSEMBLE else _single_validation()
+    big = boost.boosted(spec)
+    lines += _ensemble_validation(spec, big) if spec.family == ENSEMBLE else _single_validation(big)
     lines += [
         "",
         "",
