@@ -89,12 +89,17 @@ def folder_problem(
         return FolderProblem("data_dir", f"no table at its top ({where})", _subfolder(deeper))
     if not target:
         return None
-    readable = [(p, cols) for p in top + deeper if (cols := _columns(p)) is not None]
+    readable: list[tuple[Path, list[str]]] = []
+    for path in top + deeper:  # headers read until one that settles it (train.* comes first)
+        cols = _columns(path)
+        if cols is None:
+            continue
+        if target in cols and (path.parent == data_dir or not top_level_only):
+            return None  # at the top, or below it for an LLM coder, which reads subfolders too
+        readable.append((path, cols))
     if not readable:
         return None  # no table to check (images, text, ...): the coder reads the files itself
-    holding = [p for p, cols in readable if target in cols]
-    if any(p.parent == data_dir for p in holding) or (holding and not top_level_only):
-        return None  # at the top, or below it for an LLM coder, which reads subfolders too
+    holding = [p for p, cols in readable if target in cols]  # only below the top, here
     if holding:
         reason = f"{target!r} is a column only of tables in a subfolder ({where})"
         return FolderProblem("target", reason, _subfolder(holding))
